@@ -1,0 +1,69 @@
+// TSC-based time since boot. The TSC rate is measured against PIT channel 2
+// (an exact 1.193182 MHz reference) over several short windows; the median
+// window sets the rate. Conversion uses a 32.32 fixed-point multiplier so
+// nanotime() is one multiply and a shift, no division.
+
+#include "kernel/time.h"
+#include "drivers/pit.h"
+#include "kernel/printf.h"
+#include "kernel/x86.h"
+
+static u64 tsc_boot;		// TSC at time zero
+static u64 tsc_hz;
+static u64 ns_mult;		// ns per tick, scaled by 2^32
+
+#define CAL_TICKS 11932		// 10 ms of PIT periods
+#define CAL_RUNS 5
+
+void time_init_early(void)
+{
+	tsc_boot = rdtsc();
+}
+
+u64 tsc_to_ns(u64 ticks)
+{
+	return (u64)(((unsigned __int128)ticks * ns_mult) >> 32);
+}
+
+u64 nanotime(void)
+{
+	if (!ns_mult)
+		return 0;
+	return tsc_to_ns(rdtsc() - tsc_boot);
+}
+
+u64 tsc_frequency(void)
+{
+	return tsc_hz;
+}
+
+void tsc_calibrate(void)
+{
+	u64 d[CAL_RUNS];
+	for (int i = 0; i < CAL_RUNS; i++) {
+		u64 a, b;
+		pit_wait_ticks(CAL_TICKS, &a, &b);
+		d[i] = b - a;
+	}
+	// Insertion sort; the median ignores a window stretched by the host
+	// descheduling this vCPU.
+	for (int i = 1; i < CAL_RUNS; i++)
+		for (int j = i; j > 0 && d[j - 1] > d[j]; j--) {
+			u64 t = d[j];
+			d[j] = d[j - 1];
+			d[j - 1] = t;
+		}
+	tsc_hz = d[CAL_RUNS / 2] * PIT_HZ / CAL_TICKS;
+	ns_mult = (1000000000ull << 32) / tsc_hz;
+	pr_info("tsc: %lu.%03lu MHz (median of %d PIT windows of %d us: %lu..%lu ticks)",
+		tsc_hz / 1000000, tsc_hz / 1000 % 1000, CAL_RUNS, (int)(CAL_TICKS * 1000000ull / PIT_HZ),
+		d[0], d[CAL_RUNS - 1]);
+}
+
+void time_measure_pit(u16 ticks, u64 *pit_ns, u64 *tsc_ns)
+{
+	u64 a, b;
+	pit_wait_ticks(ticks, &a, &b);
+	*pit_ns = (u64)ticks * 1000000000ull / PIT_HZ;
+	*tsc_ns = tsc_to_ns(b - a);
+}
