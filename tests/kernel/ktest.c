@@ -1,0 +1,221 @@
+// The in-kernel test runner: selection by glob, KTAP output, failure
+// recording, fault catching, per-test timeout and panic reporting.
+
+#include "tests/kernel/ktest.h"
+#include "drivers/qemu_exit.h"
+#include "kernel/cmdline.h"
+#include "kernel/console.h"
+#include "kernel/glob.h"
+#include "kernel/layout.h"
+#include "kernel/panic.h"
+#include "kernel/printf.h"
+#include "kernel/string.h"
+#include "kernel/time.h"
+#include "kernel/trap.h"
+#include "kernel/x86.h"
+
+extern const struct ktest_case __start_ktests[], __stop_ktests[];
+
+#define MAX_SUITES 128
+
+// The run in progress. Only the CPU running the tests writes these; the
+// timer interrupt (same CPU) and panic (any CPU) read them.
+static struct {
+	struct kt *cur;			// the running test, or NULL
+	int case_no;			// its number within the suite
+	int suite_no;			// its suite's number in the top-level plan
+	const char *suite;
+	volatile u64 deadline_ns;	// 0: no test running
+	u32 timeout_ms;
+} run;
+
+void kt_fail(struct kt *t, const char *file, int line, const char *fmt, ...)
+{
+	char msg[sizeof(t->reason)];
+	va_list ap;
+	va_start(ap, fmt);
+	kvsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	// Strip the directory: "tests/kernel/test_x.c" -> "test_x.c".
+	const char *base = file;
+	for (const char *p = file; *p; p++)
+		if (*p == '/')
+			base = p + 1;
+	if (t->failures++ == 0)
+		ksnprintf(t->reason, sizeof(t->reason), "%s:%d: %s", base, line, msg);
+	if (!t->quiet)
+		kprintf("    # %s: %s:%d: %s\n", t->tc->name, base, line, msg);
+}
+
+void kt_abort(struct kt *t)
+{
+	klong_jmp(&t->abort, 1);
+}
+
+void kt_skip(struct kt *t, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	kvsnprintf(t->reason, sizeof(t->reason), fmt, ap);
+	va_end(ap);
+	t->skipped = true;
+	kt_abort(t);
+}
+
+// Claims an exception raised while the running test had a fault armed:
+// records it and resumes the test at its KT_FAULT_TRY.
+static void catch_fault(struct trapframe *tf, u64 cr2)
+{
+	struct kt *t = run.cur;
+	if (!t || !t->fault.armed)
+		return;
+	t->fault.armed = false;
+	t->fault.vector = tf->vector;
+	t->fault.error = tf->error;
+	t->fault.cr2 = cr2;
+	t->fault.rip = tf->rip;
+	trap_describe(tf, cr2, t->fault.report, sizeof(t->fault.report));
+	if (t->fault.irqs_were_on)
+		sti();	// the trap gate cleared IF; the test ran with it set
+	klong_jmp(&t->fault.jb, 1);
+}
+
+void kt_fault_arm(struct kt *t)
+{
+	memset(&t->fault, 0, sizeof(t->fault));
+	t->fault.irqs_were_on = irqs_enabled();
+	trap_catch_hook = catch_fault;
+	t->fault.armed = true;
+}
+
+void kt_fault_disarm(struct kt *t)
+{
+	t->fault.armed = false;
+}
+
+// Reports the running test as failed and ends the run (panic, timeout).
+static void __noreturn end_run(const char *why, const char *msg)
+{
+	if (run.cur) {
+		kprintf("    not ok %d %s # %s%s\n", run.case_no, run.cur->tc->name, why, msg);
+		kprintf("not ok %d %s\n", run.suite_no, run.suite);
+		kprintf("# ktest: run ended early by %s%s in %s\n", why, msg, run.cur->tc->name);
+	}
+	qemu_exit(QEMU_EXIT_FAILURE);
+}
+
+void ktest_on_panic(const char *msg)
+{
+	if (run.cur)
+		end_run("panic: ", msg);
+}
+
+void ktest_tick(u64 rip, u64 rbp)
+{
+	u64 d = run.deadline_ns;
+	if (d && nanotime() > d) {
+		char msg[48];
+		run.deadline_ns = 0;
+		console_panic_mode();
+		bool f = console_lock();
+		kprintf_locked("ktest: %s exceeded its %u ms timeout; it was interrupted here:\n",
+			       run.cur->tc->name, run.timeout_ms);
+		backtrace_print_locked(rip, rbp);
+		console_unlock(f);
+		ksnprintf(msg, sizeof(msg), "%u ms", run.timeout_ms);
+		end_run("timeout after ", msg);
+	}
+}
+
+static void inject(struct kt *t)
+{
+	if (kconfig.inject == INJECT_NONE || !glob_match(kconfig.inject_glob, t->tc->name))
+		return;
+	switch (kconfig.inject) {
+	case INJECT_PANIC:
+		panic("forced panic (testinject=panic:%s)", kconfig.inject_glob);
+	case INJECT_PAGEFAULT:
+		(void)*(volatile u64 *)UNMAPPED_TEST_VA;
+		break;
+	case INJECT_HANG:
+		sti();
+		for (;;)
+			cpu_relax();
+	case INJECT_TRIPLE:
+		trap_triple_fault();
+	default:
+		break;
+	}
+}
+
+// Runs one test; returns 0 pass, 1 fail, 2 skip.
+static int run_one(const struct ktest_case *tc, int no)
+{
+	static struct kt t;	// static: tests may be deep; keep the frame small
+	memset(&t, 0, sizeof(t));
+	t.tc = tc;
+	run.cur = &t;
+	run.case_no = no;
+	run.timeout_ms = tc->timeout_ms ? tc->timeout_ms : kconfig.testtimeout_ms;
+	run.deadline_ns = nanotime() + (u64)run.timeout_ms * 1000000;
+	sti();
+	if (kset_jmp(&t.abort) == 0) {
+		inject(&t);
+		tc->fn(&t);
+	}
+	sti();		// a test may have left interrupts off when it aborted
+	trap_catch_hook = NULL;
+	run.deadline_ns = 0;
+	if (kconfig.inject == INJECT_FAIL && glob_match(kconfig.inject_glob, tc->name))
+		kt_fail(&t, __FILE__, __LINE__, "forced failure (testinject=fail:%s)", kconfig.inject_glob);
+	run.cur = NULL;
+	if (t.failures) {
+		kprintf("    not ok %d %s # %s\n", no, tc->name, t.reason);
+		return 1;
+	}
+	if (t.skipped) {
+		kprintf("    ok %d %s # SKIP %s\n", no, tc->name, t.reason);
+		return 2;
+	}
+	kprintf("    ok %d %s\n", no, tc->name);
+	return 0;
+}
+
+void ktest_run(const char *glob)
+{
+	const char *suites[MAX_SUITES];
+	int nsuites = 0, counts[3] = {0, 0, 0};
+
+	// Suites in the order their first test appears in the section.
+	for (const struct ktest_case *tc = __start_ktests; tc < __stop_ktests; tc++) {
+		if (!glob_match(glob, tc->name))
+			continue;
+		int i;
+		for (i = 0; i < nsuites && strcmp(suites[i], tc->suite) != 0; i++)
+			;
+		if (i == nsuites) {
+			if (nsuites == MAX_SUITES)
+				panic("ktest: more than %d suites", MAX_SUITES);
+			suites[nsuites++] = tc->suite;
+		}
+	}
+	kprintf("KTAP version 1\n1..%d\n", nsuites);
+	for (int s = 0; s < nsuites; s++) {
+		int n = 0, no = 0, suite_failed = 0;
+		for (const struct ktest_case *tc = __start_ktests; tc < __stop_ktests; tc++)
+			n += strcmp(tc->suite, suites[s]) == 0 && glob_match(glob, tc->name);
+		kprintf("    KTAP version 1\n    # Subtest: %s\n    1..%d\n", suites[s], n);
+		run.suite = suites[s];
+		run.suite_no = s + 1;
+		for (const struct ktest_case *tc = __start_ktests; tc < __stop_ktests; tc++) {
+			if (strcmp(tc->suite, suites[s]) != 0 || !glob_match(glob, tc->name))
+				continue;
+			int r = run_one(tc, ++no);
+			counts[r]++;
+			suite_failed |= r == 1;
+		}
+		kprintf("%s %d %s\n", suite_failed ? "not ok" : "ok", s + 1, suites[s]);
+	}
+	kprintf("# ktest: %d passed, %d failed, %d skipped\n", counts[0], counts[1], counts[2]);
+	qemu_exit(counts[1] ? QEMU_EXIT_FAILURE : QEMU_EXIT_SUCCESS);
+}
