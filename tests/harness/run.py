@@ -1,0 +1,413 @@
+"""Tricolor test harness: boot the kernel in QEMU and judge its KTAP output.
+
+Subcommands:
+  boot       boot QEMU once, parse COM1 (see ktap.py), print failures and a
+             verdict; with --expect-fail, check that a deliberately broken
+             boot is caught (a harness self-check)
+  hosttests  run the harness's own unit tests (test_*.py next to this file)
+  summary    combine the per-step result files into one report
+  all        the whole `make test` sequence: STEPS below, then summary
+
+Every step writes LOGDIR/NAME.json ({name, passed, failed, skipped, ok,
+verdict, failures}), which `summary` reads. Relative paths are relative to
+the repository root, so this works from any directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import unittest
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ktap
+
+HARNESS_DIR = Path(__file__).resolve().parent
+REPO = HARNESS_DIR.parent.parent
+DEFAULT_LOGDIR = 'build/test-logs'
+EXIT_PASS, EXIT_FAIL = 33, 35       # isa-debug-exit: (value << 1) | 1
+
+# The `make test` sequence: (name, arguments of a subcommand of this script).
+# `all` adds --name and --logdir itself.
+KERNEL = 'build/kernel.elf'
+STEPS = [
+    ('host', ['hosttests']),
+    ('smp1', ['boot', '--kernel', KERNEL, '--smp', '1', '--append', 'test']),
+    ('smp4-grub', ['boot', '--iso', 'build/tricolor-test.iso', '--smp', '4']),
+    ('smp2', ['boot', '--kernel', KERNEL, '--smp', '2', '--append', 'test']),
+    ('selfcheck-fail', [
+        'boot', '--kernel', KERNEL, '--smp', '1',
+        '--append', 'test=ktest.* testinject=fail:ktest.glob',
+        '--expect-fail', r'FAIL ktest\.glob: .*forced failure']),
+    ('selfcheck-panic', [
+        'boot', '--kernel', KERNEL, '--smp', '1',
+        '--append', 'test=ktest.* testinject=panic:ktest.glob',
+        '--expect-fail', r'FAIL ktest\.glob: panic']),
+    ('selfcheck-pagefault', [
+        'boot', '--kernel', KERNEL, '--smp', '1',
+        '--append', 'test=ktest.* testinject=pagefault:ktest.glob',
+        '--expect-fail', r'FAIL ktest\.glob: panic: unhandled page fault at 0x00007f0000000000']),
+    ('selfcheck-timeout', [
+        'boot', '--kernel', KERNEL, '--smp', '1',
+        '--append', 'test=ktest.* testinject=hang:ktest.glob testtimeout=500',
+        '--expect-fail', r'FAIL ktest\.glob: timeout after 500 ms']),
+    ('selfcheck-triple', [
+        'boot', '--kernel', KERNEL, '--smp', '1',
+        '--append', 'test=ktest.* testinject=triple:ktest.glob',
+        '--expect-fail', 'triple fault']),
+]
+
+
+def resolve(path: str | Path) -> Path:
+    return REPO / path          # an absolute path stays as it is
+
+
+def shown(path: Path) -> str:
+    """A path as printed: relative to the repository root when inside it."""
+    try:
+        return str(path.relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
+def counts(passed: int, failed: int, skipped: int) -> str:
+    text = f'{passed} passed, {failed} failed'
+    return text + (f', {skipped} skipped' if skipped else '')
+
+
+def write_result(logdir: Path, name: str, **fields) -> None:
+    data = {'name': name, 'passed': 0, 'failed': 0, 'skipped': 0,
+            'ok': False, 'verdict': '', 'failures': []}
+    data.update(fields)
+    (logdir / f'{name}.json').write_text(json.dumps(data, indent=2) + '\n')
+
+
+# ---------------------------------------------------------------- judging
+
+@dataclass
+class Verdict:
+    ok: bool
+    verdict: str                # 'pass', or why the boot failed
+    report: list[str] = field(default_factory=list)    # lines to print
+    failures: list[str] = field(default_factory=list)  # headlines only
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+def exit_reason(status: int | None, timeout_s: float | None) -> str:
+    if status is None:
+        return f'timed out after {timeout_s:g} s'
+    if status == 0:
+        return ('QEMU exited with status 0: triple fault '
+                '(the CPU reset with -no-reboot)')
+    if status == EXIT_FAIL:
+        return f'QEMU exited with status {EXIT_FAIL}: kernel reported failure'
+    if status < 0:
+        return f'QEMU was killed by signal {-status}'
+    if status == 1:
+        return 'QEMU exited with status 1 (a QEMU error: see its output)'
+    return f'QEMU exited with status {status}'
+
+
+def judge(status: int | None, log_text: str | bytes, *,
+          timeout_s: float | None = None, log_path: str = '(no log)',
+          start_error: str | None = None) -> Verdict:
+    """Judge one boot from QEMU's exit status (None: it timed out) and the
+    COM1 log. A boot passes only if QEMU exited 33, a KTAP header was seen,
+    every plan was met, no test failed and at least one test passed."""
+    res = ktap.parse(log_text)
+    v = Verdict(False, '', passed=res.passed, failed=res.failed,
+                skipped=res.skipped)
+
+    def problem(line: str, details=()) -> None:
+        v.report.append(line)
+        v.report.extend(details)
+        v.failures.append(line)
+
+    for t in res.failures:
+        problem(f'FAIL {t.name or "(unnamed)"}: {t.reason or "(no reason)"}',
+                ['    ' + d for d in t.diagnostics])
+    for p in res.plans:
+        where = f'suite {p.suite}' if p.suite else 'the top level'
+        if p.expected is None:
+            problem(f'no plan for {where}: got {p.got} results')
+        elif not p.met:
+            problem(f'plan 1..{p.expected} for {where} not met: '
+                    f'got {p.got} results')
+    for error in res.errors:
+        problem(f'KTAP error: {error}')
+    if res.panic_text:
+        v.report.append('panic text:')
+        v.report.extend('    ' + line for line in res.panic_text)
+
+    if start_error:
+        reasons = [start_error]
+    elif status != EXIT_PASS:
+        reasons = [exit_reason(status, timeout_s)]
+        if not res.header_seen:
+            reasons.append('no KTAP output')
+    elif not res.header_seen:
+        reasons = [f'no KTAP output (though QEMU exited with status '
+                   f'{EXIT_PASS})']
+    else:
+        reasons = []
+        if v.failures:
+            reasons.append(f'QEMU exited with status {EXIT_PASS} (kernel '
+                           'reported success) but the KTAP output shows '
+                           'failures')
+        elif res.passed == 0:
+            reasons.append('no tests ran')
+        elif res.panic_text:
+            reasons.append('the kernel printed panic text')
+
+    if not reasons:
+        v.ok, v.verdict = True, 'pass'
+        return v
+    v.verdict = '; '.join(reasons)
+    last = res.last_line[:200]
+    for line in (f'verdict: {v.verdict}',
+                 f'  last kernel output: "{last}"' if last
+                 else '  last kernel output: (none)',
+                 f'  log: {log_path}'):
+        problem(line)
+    v.failed = max(v.failed, 1)     # a failed boot never reports "0 failed"
+    return v
+
+
+def check_selfcheck(v: Verdict, text: str, regex: str) -> tuple[bool, str]:
+    """A self-check passes iff the boot failed and REGEX matches TEXT (what
+    the harness printed about it)."""
+    if v.ok:
+        return False, 'the boot passed, but it was meant to fail'
+    if not re.search(regex, text, re.MULTILINE):
+        return False, (f'the boot failed, but /{regex}/ does not match the '
+                       'harness output above')
+    return True, 'boot failed as expected'
+
+
+# ---------------------------------------------------------------- boot
+
+def accel_args() -> list[str]:
+    accel = os.environ.get('ACCEL') or 'tcg'
+    return ['-accel', 'tcg,thread=multi' if accel == 'tcg' else accel]
+
+
+def qemu_command(args, com1: Path, com2: Path) -> list[str]:
+    cmd = [os.environ.get('QEMU') or 'qemu-system-x86_64',
+           '-machine', 'q35', *accel_args(), '-smp', str(args.smp),
+           '-m', args.memory, '-no-reboot', '-display', 'none',
+           '-monitor', 'none', '-serial', f'file:{shown(com1)}',
+           '-serial', f'file:{shown(com2)}',
+           '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04']
+    if args.iso:
+        return cmd + ['-cdrom', shown(resolve(args.iso))]
+    append = 'test' if args.append is None else args.append
+    return cmd + ['-kernel', shown(resolve(args.kernel)), '-append', append]
+
+
+def run_qemu(cmd: list[str], timeout_s: float) -> tuple[int | None, str]:
+    """Run QEMU from the repo root; return (exit status, or None if it was
+    killed on timeout; what it printed)."""
+    proc = subprocess.Popen(cmd, cwd=REPO, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, errors='replace',
+                            start_new_session=True)
+
+    def kill() -> str:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)   # QEMU's own group only
+        return proc.communicate()[0]
+
+    try:
+        out, _ = proc.communicate(timeout=timeout_s)
+        return proc.returncode, out
+    except subprocess.TimeoutExpired:
+        return None, kill()
+    except BaseException:       # e.g. ^C: never leave QEMU behind
+        kill()
+        raise
+
+
+def cmd_boot(args) -> int:
+    name = args.name or Path(args.kernel or args.iso).stem
+    logdir = resolve(args.logdir)
+    logdir.mkdir(parents=True, exist_ok=True)
+    com1, com2 = logdir / f'{name}.com1.log', logdir / f'{name}.com2.bin'
+    for stale in (com1, com2, logdir / f'{name}.json'):
+        stale.unlink(missing_ok=True)
+
+    cmd = qemu_command(args, com1, com2)
+    print('# qemu: ' + shlex.join(cmd), flush=True)
+    if args.iso and args.append is not None:
+        print("# note: --append is ignored with --iso (the command line is "
+              "in the ISO's grub.cfg)")
+    image = resolve(args.kernel or args.iso)
+    status, start_error = None, None
+    if not image.is_file():
+        start_error = f'boot image not found: {shown(image)}'
+    else:
+        try:
+            status, output = run_qemu(cmd, args.timeout)
+        except OSError as e:
+            start_error = f'could not start QEMU: {e}'
+        else:
+            for line in output.splitlines()[-20:]:
+                print('# qemu says: ' + line)
+    log = com1.read_bytes() if com1.is_file() else b''
+    v = judge(status, log, timeout_s=args.timeout, log_path=shown(com1),
+              start_error=start_error)
+
+    own_output = v.report + [f'{name}: ' +
+                             counts(v.passed, v.failed, v.skipped)]
+    print('\n'.join(own_output), flush=True)
+    result = dict(passed=v.passed, failed=v.failed, skipped=v.skipped,
+                  ok=v.ok, verdict=v.verdict, failures=v.failures,
+                  log=shown(com1), command=shlex.join(cmd))
+    if args.expect_fail:
+        ok, why = check_selfcheck(v, '\n'.join(own_output), args.expect_fail)
+        line = (f'harness self-check ok ({why})' if ok else
+                f'harness self-check FAILED: {why}')
+        print(f'{name}: {line}')
+        result.update(passed=int(ok), failed=int(not ok), skipped=0, ok=ok,
+                      verdict=why, failures=[] if ok else [line] + v.failures,
+                      boot_verdict=v.verdict)
+    write_result(logdir, name, **result)
+    return 0 if result['ok'] else 1
+
+
+# ---------------------------------------------------------------- others
+
+def cmd_hosttests(args) -> int:
+    logdir = resolve(args.logdir)
+    logdir.mkdir(parents=True, exist_ok=True)
+    tests = unittest.defaultTestLoader.discover(
+        str(HARNESS_DIR), pattern='test_*.py', top_level_dir=str(HARNESS_DIR))
+    r = unittest.TextTestRunner(stream=sys.stdout, verbosity=2).run(tests)
+    failed = ([t.id() for t, _ in r.failures + r.errors]
+              + [t.id() for t in r.unexpectedSuccesses])
+    skipped = len(r.skipped)
+    passed = max(r.testsRun - len(failed) - skipped, 0)
+    ok = r.wasSuccessful() and r.testsRun > 0
+    print(f'{args.name}: ' + counts(passed, len(failed), skipped), flush=True)
+    write_result(logdir, args.name, passed=passed, failed=len(failed),
+                 skipped=skipped, ok=ok, verdict='pass' if ok else 'failed',
+                 failures=[f'FAIL {t}' for t in failed]
+                 or ([] if ok else ['no host tests ran']))
+    return 0 if ok else 1
+
+
+def load_result(logdir: Path, name: str) -> dict:
+    """One step's result; a missing or broken file is one failure, with
+    the problem in 'missing'."""
+    path = logdir / f'{name}.json'
+    try:
+        data = json.loads(path.read_text())
+        return {k: data[k] for k in
+                ('passed', 'failed', 'skipped', 'ok', 'failures')}
+    except FileNotFoundError:
+        why = 'did not run'
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        why = f'unreadable result file {shown(path)}: {e!r}'
+    return dict(passed=0, failed=1, skipped=0, ok=False, failures=[why],
+                missing=why)
+
+
+def cmd_summary(args) -> int:
+    logdir = resolve(args.logdir)
+    names = ([n for n in args.names.split(',') if n] if args.names else
+             sorted(p.stem for p in logdir.glob('*.json')))
+    results = {name: load_result(logdir, name) for name in names}
+    width = max(map(len, names), default=0)
+    print('test summary:')
+    for name, r in results.items():
+        text = r.get('missing') or counts(r['passed'], r['failed'],
+                                          r['skipped'])
+        print(f'  {name:<{width}}  {"ok" if r["ok"] else "FAIL":<4}  {text}')
+    failing = [(n, r) for n, r in results.items() if not r['ok']]
+    if failing:
+        print('failures:')
+    for name, r in failing:
+        for line in r['failures'] or ['failed']:
+            print(f'  {name}: {line}')
+    if not names:
+        print(f'no test results in {shown(logdir)}')
+    total = {k: sum(r[k] for r in results.values())
+             for k in ('passed', 'failed', 'skipped')}
+    print(counts(**total), flush=True)
+    return 0 if names and not failing else 1
+
+
+def cmd_all(args) -> int:
+    only = set(filter(None, args.only.split(','))) if args.only else None
+    known = {name for name, _ in STEPS}
+    if only and only - known:
+        sys.exit(f'unknown step(s): {", ".join(sorted(only - known))}; '
+                 f'known: {", ".join(n for n, _ in STEPS)}')
+    steps = [(n, a) for n, a in STEPS if only is None or n in only]
+    logdir = resolve(args.logdir)
+    logdir.mkdir(parents=True, exist_ok=True)
+    for name, step in steps:
+        (logdir / f'{name}.json').unlink(missing_ok=True)
+        argv = [sys.executable, str(Path(__file__).resolve()), *step,
+                '--name', name, '--logdir', str(logdir)]
+        if args.timeout is not None and step[0] == 'boot':
+            argv += ['--timeout', str(args.timeout)]
+        print(f'=== {name}', flush=True)
+        subprocess.run(argv, cwd=REPO, stdin=subprocess.DEVNULL)
+    print('=== summary', flush=True)
+    return cmd_summary(argparse.Namespace(
+        logdir=args.logdir, names=','.join(n for n, _ in steps)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest='command', required=True)
+
+    boot = sub.add_parser('boot', help='boot QEMU once and judge the run')
+    image = boot.add_mutually_exclusive_group(required=True)
+    image.add_argument('--kernel', help='PVH kernel ELF (-kernel/-append)')
+    image.add_argument('--iso', help='bootable ISO (-cdrom); its grub.cfg '
+                       'holds the command line, so --append is ignored')
+    boot.add_argument('--name', help='names the log and result files')
+    boot.add_argument('--append', help='kernel command line (default: test)')
+    boot.add_argument('--smp', type=int, default=4)
+    boot.add_argument('--memory', default='512M')
+    boot.add_argument('--timeout', type=float, default=120,
+                      help='wall-clock seconds before QEMU is killed')
+    boot.add_argument('--expect-fail', metavar='REGEX',
+                      help='self-check: pass iff the boot fails and REGEX '
+                      'matches the harness output')
+
+    host = sub.add_parser('hosttests', help="run the harness's unit tests")
+    host.add_argument('--name', default='host')
+
+    summary = sub.add_parser('summary', help='report on LOGDIR/*.json')
+    summary.add_argument('--names', help='comma-separated results to '
+                         'report (a missing one counts as a failure)')
+
+    every = sub.add_parser('all', help='hosttests, every boot, summary')
+    every.add_argument('--only', help='comma-separated step names to run')
+    every.add_argument('--timeout', type=float,
+                       help='override the timeout of every boot')
+
+    for p in (boot, host, summary, every):
+        p.add_argument('--logdir', default=DEFAULT_LOGDIR,
+                       help=f'log and result directory (default: '
+                       f'{DEFAULT_LOGDIR})')
+    args = parser.parse_args(argv)
+    handlers = {'boot': cmd_boot, 'hosttests': cmd_hosttests,
+                'summary': cmd_summary, 'all': cmd_all}
+    return handlers[args.command](args)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
