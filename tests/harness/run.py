@@ -98,6 +98,7 @@ class Verdict:
     verdict: str                # 'pass', or why the boot failed
     report: list[str] = field(default_factory=list)    # lines to print
     failures: list[str] = field(default_factory=list)  # headlines only
+    suites: list[str] = field(default_factory=list)    # one line per suite
     passed: int = 0
     failed: int = 0
     skipped: int = 0
@@ -127,6 +128,13 @@ def judge(status: int | None, log_text: str | bytes, *,
     res = ktap.parse(log_text)
     v = Verdict(False, '', passed=res.passed, failed=res.failed,
                 skipped=res.skipped)
+
+    width = max((len(su.name) for su in res.suites), default=0)
+    for su in res.suites:
+        inner = [t for t in res.tests if t.suite == su.name]
+        c = [sum(t.status == st for t in inner) for st in ('ok', 'not ok')]
+        v.suites.append(f'  {su.status:<6}  {su.name:<{width}}  ' + counts(
+            c[0], c[1], sum(t.status in ('skip', 'todo') for t in inner)))
 
     def problem(line: str, details=()) -> None:
         v.report.append(line)
@@ -266,7 +274,7 @@ def cmd_boot(args) -> int:
     v = judge(status, log, timeout_s=args.timeout, log_path=shown(com1),
               start_error=start_error)
 
-    own_output = v.report + [f'{name}: ' +
+    own_output = v.suites + v.report + [f'{name}: ' +
                              counts(v.passed, v.failed, v.skipped)]
     print('\n'.join(own_output), flush=True)
     result = dict(passed=v.passed, failed=v.failed, skipped=v.skipped,
