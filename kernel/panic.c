@@ -17,6 +17,8 @@
 // report itself crashed, so it is cut short.
 static volatile int panicking;
 
+void (*panic_catch_hook)(const char *msg);
+
 int backtrace_capture(u64 rbp, u64 *pcs, int max)
 {
 	int n = 0;
@@ -56,9 +58,11 @@ void backtrace_print_locked(u64 rip, u64 rbp)
 static void __noreturn vpanic_at(u64 rip, u64 rbp, const char *fmt, va_list ap)
 {
 	cli();
-	console_panic_mode();
 	char msg[256];
 	kvsnprintf(msg, sizeof(msg), fmt, ap);
+	if (panic_catch_hook)
+		panic_catch_hook(msg);
+	console_panic_mode();
 	if (__atomic_fetch_add(&panicking, 1, __ATOMIC_RELAXED) > 0) {
 		kprintf("panic while panicking: %s\n", msg);
 		qemu_exit(QEMU_EXIT_FAILURE);

@@ -18,6 +18,11 @@ void __noreturn panic(const char *fmt, ...) __printf(1, 2);
 // for the trap handler. The caller has already printed its report.
 void __noreturn panic_at(u64 rip, u64 rbp, const char *fmt, ...) __printf(3, 4);
 
+// A hook that may claim a panic before anything is printed (the test
+// runner uses it to check contract violations without ending the run). It
+// returns only if it does not claim the panic.
+extern void (*panic_catch_hook)(const char *msg);
+
 // backtrace_capture: return addresses walking the frame-pointer chain from
 // rbp, at most max of them. Stops at a NULL, misaligned, non-kernel or
 // non-increasing frame pointer.

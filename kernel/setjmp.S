@@ -31,3 +31,17 @@ klong_jmp:
 	mov 40(%rdi), %r15
 	mov 48(%rdi), %rsp
 	jmp *56(%rdi)
+
+// call_on_stack(top, fn, arg): calls fn(arg) with rsp = top, then returns
+// on the caller's stack. Used to run code on a freshly made stack.
+	.globl call_on_stack
+call_on_stack:
+	push %rbp
+	mov %rsp, %rbp			// the caller's stack, callee-saved
+	mov %rdi, %rsp
+	mov %rsi, %rax
+	mov %rdx, %rdi
+	call *%rax
+	mov %rbp, %rsp
+	pop %rbp
+	ret

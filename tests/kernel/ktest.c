@@ -93,6 +93,31 @@ void kt_fault_disarm(struct kt *t)
 	t->fault.armed = false;
 }
 
+static void catch_panic(const char *msg)
+{
+	struct kt *t = run.cur;
+	if (!t || !t->panic_armed)
+		return;
+	t->panic_armed = false;
+	strlcpy(t->panic_msg, msg, sizeof(t->panic_msg));
+	if (t->panic_irqs_were_on)
+		sti();	// panic() turned interrupts off
+	klong_jmp(&t->panic_jb, 1);
+}
+
+void kt_panic_arm(struct kt *t)
+{
+	t->panic_msg[0] = 0;
+	t->panic_irqs_were_on = irqs_enabled();
+	panic_catch_hook = catch_panic;
+	t->panic_armed = true;
+}
+
+void kt_panic_disarm(struct kt *t)
+{
+	t->panic_armed = false;
+}
+
 // Reports the running test as failed and ends the run (panic, timeout).
 static void __noreturn end_run(const char *why, const char *msg)
 {
@@ -165,6 +190,7 @@ static int run_one(const struct ktest_case *tc, int no)
 	}
 	sti();		// a test may have left interrupts off when it aborted
 	trap_catch_hook = NULL;
+	panic_catch_hook = NULL;
 	run.deadline_ns = 0;
 	if (kconfig.inject == INJECT_FAIL && glob_match(kconfig.inject_glob, tc->name))
 		kt_fail(&t, __FILE__, __LINE__, "forced failure (testinject=fail:%s)", kconfig.inject_glob);

@@ -51,6 +51,10 @@ struct kt {
 	bool quiet;		// no diagnostic lines (the framework's own tests)
 	struct kjmp_buf abort;
 	struct kt_fault fault;
+	bool panic_armed;
+	bool panic_irqs_were_on;
+	struct kjmp_buf panic_jb;
+	char panic_msg[256];	// the caught panic's message
 };
 
 void kt_fail(struct kt *t, const char *file, int line, const char *fmt, ...) __printf(4, 5);
@@ -99,6 +103,22 @@ void __noreturn kt_skip(struct kt *t, const char *fmt, ...) __printf(2, 3);
 #define KT_FAULT_TRY(t) (kt_fault_arm(t), kset_jmp(&(t)->fault.jb) == 0)
 void kt_fault_arm(struct kt *t);
 void kt_fault_disarm(struct kt *t);
+
+// Checking that a contract violation panics, the same way:
+//
+//	if (KT_PANIC_TRY(t)) {
+//		frame_free(p, 0);		// a double free: panics
+//		kt_panic_disarm(t);
+//		KT_ASSERT(t, false, "no panic");
+//	} else {
+//		KT_EXPECT(t, strstr(t->panic_msg, "not allocated"), ...);
+//	}
+//
+// The code under test must panic before changing state or with no lock
+// held: the jump back skips everything between the panic and the test.
+#define KT_PANIC_TRY(t) (kt_panic_arm(t), kset_jmp(&(t)->panic_jb) == 0)
+void kt_panic_arm(struct kt *t);
+void kt_panic_disarm(struct kt *t);
 
 // Runs the tests matching glob and exits QEMU; never returns.
 void __noreturn ktest_run(const char *glob);
