@@ -4,9 +4,11 @@
 #   make test    host tests + in-kernel self-tests on -smp 1, 2 and 4, one
 #                boot through GRUB; ends with "N passed, N failed"
 #   make debug   QEMU paused with a gdb stub; prints the gdb command
+#   make bench   in-kernel benchmarks; only Go's `go test -bench` lines go
+#                to stdout (BENCH=GLOB, BENCHTIME=MS, BENCH_SMP, default 1)
 #   make iso     build/tricolor.iso        make clean
 #
-# Variables: CMDLINE (kernel command line for run/debug), SMP, MEM,
+# Variables: CMDLINE (kernel command line for run/debug/bench), SMP, MEM,
 # ACCEL=kvm (opt-in; TCG is the default, see docs/debugging.md).
 
 BUILD := build
@@ -19,6 +21,9 @@ QEMU := qemu-system-x86_64
 SMP ?= 4
 MEM ?= 512M
 CMDLINE ?=
+BENCH ?= *
+BENCHTIME ?= 1000
+BENCH_SMP ?= 1
 ACCEL ?= tcg
 ifeq ($(ACCEL),kvm)
 QEMU_ACCEL := -accel kvm
@@ -45,7 +50,7 @@ TEST_ISO := $(BUILD)/tricolor-test.iso
 QEMU_COMMON := -machine q35 $(QEMU_ACCEL) -smp $(SMP) -m $(MEM) -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-.PHONY: all run test debug iso clean deps kernel
+.PHONY: all run test debug iso clean deps kernel bench
 all: $(KERNEL)
 kernel: $(KERNEL)
 
@@ -121,6 +126,11 @@ debug: deps $(KERNEL)
 
 test: deps $(KERNEL) $(TEST_ISO)
 	@$(PYTHON) tests/harness/run.py all
+
+bench: deps $(KERNEL)
+	@$(PYTHON) tests/harness/run.py bench --kernel $(KERNEL) --smp $(BENCH_SMP) \
+		--memory $(MEM) --bench '$(BENCH)' --benchtime $(BENCHTIME) \
+		$(if $(CMDLINE),--append '$(CMDLINE)')
 
 clean:
 	rm -rf $(BUILD)

@@ -29,6 +29,7 @@ static const struct option options[] = {
 	{"loglevel", OPT_INT, F(loglevel), 0, LOG_ERR, LOG_DEBUG},
 	{"test", OPT_GLOB, F(test_glob), F(test), 0, 0},
 	{"bench", OPT_GLOB, F(bench_glob), F(bench), 0, 0},
+	{"benchtime", OPT_INT, F(benchtime_ms), 0, 1, 600000},
 	{"testinject", OPT_INJECT, F(inject), 0, 0, 0},
 	{"testtimeout", OPT_INT, F(testtimeout_ms), 0, 1, 3600000},
 };
@@ -48,6 +49,7 @@ void kconfig_defaults(struct kconfig *cfg)
 	cfg->memlimit = UINT64_MAX;
 	cfg->loglevel = LOG_INFO;
 	cfg->testtimeout_ms = 60000;
+	cfg->benchtime_ms = 1000;
 }
 
 static __printf(2, 3) void warn(struct cmdline_diag *d, const char *fmt, ...)

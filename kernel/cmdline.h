@@ -31,6 +31,7 @@ struct kconfig {
 	char test_glob[CMDLINE_GLOB_MAX];
 	bool bench;			// bench or bench=GLOB
 	char bench_glob[CMDLINE_GLOB_MAX];
+	int benchtime_ms;		// benchtime=MS: target time of each benchmark
 	enum testinject inject;		// testinject=MODE:GLOB (harness self-checks)
 	char inject_glob[CMDLINE_GLOB_MAX];
 	u32 testtimeout_ms;		// testtimeout=MS: per-test timeout

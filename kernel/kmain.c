@@ -1,5 +1,5 @@
 // Kernel entry from boot.S: bring up each subsystem in order, then run the
-// self-tests if the command line asks for them, else idle.
+// self-tests or the benchmarks if the command line asks for them, else idle.
 
 #include "drivers/pic.h"
 #include "drivers/pit.h"
@@ -12,6 +12,8 @@
 #include "kernel/time.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
+#include "mm/mm.h"
+#include "tests/kernel/kbench.h"
 #include "tests/kernel/ktest.h"
 
 #define TICK_HZ 100
@@ -48,6 +50,7 @@ void kmain(u32 magic, u64 info_pa)
 	cmdline_init(bootinfo.cmdline);		// options into kconfig
 	bootinfo_log(&bootinfo);		// loader, command line, memory map, RSDP
 	cpu_identify();				// vendor, model, features
+	mm_init(&bootinfo);			// page tables, direct map, frame allocator
 	uart_init(&uart_com2);			// COM2: machine-readable data stream
 	pic_init();				// legacy PIC, vectors 32..47, all masked
 	irq_register(0, timer_irq);		// PIT tick: test timeouts
@@ -61,7 +64,7 @@ void kmain(u32 magic, u64 info_pa)
 	if (kconfig.test)
 		ktest_run(kconfig.test_glob);	// does not return
 	if (kconfig.bench)
-		pr_warn("bench: no benchmarks are built into this kernel yet; ignored");
+		kbench_run(kconfig.bench_glob);	// does not return
 
 	pr_info("boot complete; no shell yet, idling (Ctrl-A X leaves QEMU)");
 	for (;;)

@@ -6,10 +6,18 @@
 #define KERNEL_VMA 0xffffffff80000000
 #define KERNEL_PHYS 0x100000
 
-// Direct map of physical memory. The boot page tables map the first
-// 4 GiB here (and identity-map it until the memory issue replaces them).
+// Direct map of all physical RAM (mm/vm.c). The boot page tables map the
+// first 4 GiB here and identity; mm_init replaces them.
 #define DIRECT_MAP 0xffff800000000000
 #define BOOT_DIRECT_MAP_SIZE 0x100000000
+
+// Kernel virtual range for vm_map (mm/vm.c): PML4 slots 384..447.
+#define KVA_BASE 0xffffc00000000000
+#define KVA_END 0xffffe00000000000
+// Guarded kernel stacks (mm/stack.c): fixed-size slots from here.
+#define KSTACK_BASE 0xffffe00000000000
+#define KSTACK_SLOT_SIZE 0x10000	// 64 KiB: guard page + up to 15 pages
+#define KSTACK_SLOTS 4096
 
 // Lower-half address that is never mapped: the kernel has no user space
 // and the boot identity map stops at 4 GiB. Tests fault on purpose here.

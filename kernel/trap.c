@@ -11,6 +11,7 @@
 #include "kernel/panic.h"
 #include "kernel/printf.h"
 #include "kernel/x86.h"
+#include "mm/mm.h"
 
 struct idt_entry {
 	u16 off_lo;
@@ -102,6 +103,18 @@ int trap_describe(const struct trapframe *tf, u64 cr2, char *buf, size_t size)
 		n += ksnprintf(buf + used, size - used, "  cr2 %p: %s %s, %s mode\n", (void *)cr2,
 			       (e & PF_FETCH) ? "fetch" : (e & PF_WRITE) ? "write" : "read", kind,
 			       (e & PF_USER) ? "user" : "kernel");
+	} else if (tf->vector == T_DOUBLE_FAULT) {
+		// A fault while delivering a page fault: CR2 holds the address
+		// of the push that failed when a stack ran into its guard.
+		n += ksnprintf(buf + used, size - used, "  cr2 %p\n", (void *)cr2);
+	}
+	const char *owner = NULL;
+	if (tf->vector == T_PAGE_FAULT || tf->vector == T_DOUBLE_FAULT)
+		owner = stack_guard_owner(cr2);
+	if (owner) {
+		used = (size_t)n < size ? (size_t)n : size;
+		n += ksnprintf(buf + used, size - used, "  stack overflow: %p is the guard page of %s's stack\n",
+			       (void *)cr2, owner);
 	}
 	return n;
 }
@@ -125,6 +138,11 @@ static void __noreturn fatal_exception(struct trapframe *tf, u64 cr2)
 	kprintf_locked("trap: %s", report);
 	print_registers_locked(tf);
 	console_unlock(f);
+	const char *owner = tf->vector == T_PAGE_FAULT || tf->vector == T_DOUBLE_FAULT
+				    ? stack_guard_owner(cr2) : NULL;
+	if (owner)
+		panic_at(tf->rip, tf->rbp, "stack overflow in %s's stack at %p (rip %p)", owner, (void *)cr2,
+			 (void *)tf->rip);
 	if (tf->vector == T_PAGE_FAULT)
 		panic_at(tf->rip, tf->rbp, "unhandled %s at %p (rip %p)", trap_name(tf->vector), (void *)cr2,
 			 (void *)tf->rip);
@@ -135,7 +153,7 @@ void trap(struct trapframe *tf)
 {
 	if (tf->vector < 32) {
 		// Read CR2 first: a fault while reporting would overwrite it.
-		u64 cr2 = tf->vector == T_PAGE_FAULT ? read_cr2() : 0;
+		u64 cr2 = tf->vector == T_PAGE_FAULT || tf->vector == T_DOUBLE_FAULT ? read_cr2() : 0;
 		if (trap_catch_hook)
 			trap_catch_hook(tf, cr2);
 		fatal_exception(tf, cr2);

@@ -4,6 +4,8 @@ Subcommands:
   boot       boot QEMU once, parse COM1 (see ktap.py), print failures and a
              verdict; with --expect-fail, check that a deliberately broken
              boot is caught (a harness self-check)
+  bench      boot with bench=GLOB benchtime=MS; print only the Go-format
+             benchmark lines (see gobench.py) on stdout, for benchstat
   hosttests  run the harness's own unit tests (test_*.py next to this file)
   summary    combine the per-step result files into one report
   all        the whole `make test` sequence: STEPS below, then summary
@@ -28,6 +30,7 @@ import unittest
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import gobench
 import ktap
 
 HARNESS_DIR = Path(__file__).resolve().parent
@@ -43,6 +46,15 @@ STEPS = [
     ('smp1', ['boot', '--kernel', KERNEL, '--smp', '1', '--append', 'test']),
     ('smp4-grub', ['boot', '--iso', 'build/tricolor-test.iso', '--smp', '4']),
     ('smp2', ['boot', '--kernel', KERNEL, '--smp', '2', '--append', 'test']),
+    ('mem32M', ['boot', '--kernel', KERNEL, '--smp', '1', '--memory', '32M',
+                '--append', 'test']),
+    ('mem4G-smp4', ['boot', '--kernel', KERNEL, '--smp', '4', '--memory', '4G',
+                    '--append', 'test']),
+    ('selfcheck-mem4M', [
+        'boot', '--kernel', KERNEL, '--smp', '1', '--memory', '4M',
+        '--append', 'test',
+        '--expect-fail', r'not enough memory: need \d+ KiB of usable RAM, '
+                         r'have \d+ KiB']),
     ('selfcheck-fail', [
         'boot', '--kernel', KERNEL, '--smp', '1',
         '--append', 'test=ktest.* testinject=fail:ktest.glob',
@@ -191,6 +203,35 @@ def judge(status: int | None, log_text: str | bytes, *,
     return v
 
 
+_SIZE = re.compile(r'(\d+)([KMGT]?)B?$')
+_MANAGED = re.compile(r'mm: frames: (\d+) managed')
+
+
+def memory_bytes(size: str) -> int:
+    """QEMU's -m value in bytes ("512M", "4G"; a bare number is MiB)."""
+    m = _SIZE.match(size.strip().upper())
+    if not m:
+        raise ValueError(f'bad memory size {size!r}')
+    shift = {'': 20, 'K': 10, 'M': 20, 'G': 30, 'T': 40}[m.group(2)]
+    return int(m.group(1)) << shift
+
+
+def ram_problem(log_text: str | bytes, memory: str) -> str | None:
+    """Checks the frame total the kernel logged against the RAM QEMU gave:
+    it may be short by what firmware, the first MiB, the kernel and its
+    boot-time tables take (at most 1/32 of RAM plus 4 MiB), never above."""
+    if isinstance(log_text, bytes):
+        log_text = log_text.decode('utf-8', errors='replace')
+    m = _MANAGED.search(log_text)
+    if not m:
+        return None         # the kernel stopped before mm_init: judged already
+    managed, ram = int(m.group(1)) << 12, memory_bytes(memory)
+    if managed > ram or managed < ram - ram // 32 - (4 << 20):
+        return (f'frame totals: the kernel manages {managed >> 10} KiB but '
+                f'QEMU gave {ram >> 10} KiB (-m {memory})')
+    return None
+
+
 def check_selfcheck(v: Verdict, text: str, regex: str) -> tuple[bool, str]:
     """A self-check passes iff the boot failed and REGEX matches TEXT (what
     the harness printed about it)."""
@@ -273,6 +314,12 @@ def cmd_boot(args) -> int:
     log = com1.read_bytes() if com1.is_file() else b''
     v = judge(status, log, timeout_s=args.timeout, log_path=shown(com1),
               start_error=start_error)
+    ram = ram_problem(log, args.memory)
+    if ram:
+        v.ok = False
+        v.report.append(ram)
+        v.failures.append(ram)
+        v.failed = max(v.failed, 1)
 
     own_output = v.suites + v.report + [f'{name}: ' +
                              counts(v.passed, v.failed, v.skipped)]
@@ -290,6 +337,62 @@ def cmd_boot(args) -> int:
                       boot_verdict=v.verdict)
     write_result(logdir, name, **result)
     return 0 if result['ok'] else 1
+
+
+def cmd_bench(args) -> int:
+    """Boot with `bench=GLOB benchtime=MS`. Only the Go-format lines go to
+    stdout (ready for benchstat); everything else goes to stderr. Passes
+    iff QEMU exits 33 and the kernel printed PASS."""
+    if not args.bench or re.search(r'\s', args.bench):
+        sys.exit(f'--bench: need a glob without spaces, got {args.bench!r}')
+    if not 1 <= args.benchtime <= 600000:
+        sys.exit(f'--benchtime: need 1..600000 ms, got {args.benchtime}')
+    logdir = resolve(args.logdir)
+    logdir.mkdir(parents=True, exist_ok=True)
+    com1 = logdir / f'{args.name}.com1.log'
+    com2 = logdir / f'{args.name}.com2.bin'
+    for stale in (com1, com2):
+        stale.unlink(missing_ok=True)
+    append = f'bench={args.bench} benchtime={args.benchtime}'
+    if args.append:
+        append += ' ' + args.append
+    cmd = qemu_command(argparse.Namespace(
+        smp=args.smp, memory=args.memory, iso=None, kernel=args.kernel,
+        append=append), com1, com2)
+    err = sys.stderr
+    print('# qemu: ' + shlex.join(cmd), file=err, flush=True)
+    image = resolve(args.kernel)
+    status, reason = None, None
+    if not image.is_file():
+        reason = f'boot image not found: {shown(image)}'
+    else:
+        try:
+            status, output = run_qemu(cmd, args.timeout)
+        except OSError as e:
+            reason = f'could not start QEMU: {e}'
+        else:
+            for line in output.splitlines()[-20:]:
+                print('# qemu says: ' + line, file=err)
+    log = com1.read_bytes() if com1.is_file() else b''
+    res = gobench.extract(log)
+    if res.lines:
+        print('\n'.join(res.lines), flush=True)
+    if reason is None and status != EXIT_PASS:
+        reason = exit_reason(status, args.timeout)
+    if reason is None:
+        reason = gobench.problem(res)
+    if reason is None:
+        if res.results == 0:
+            print(f'# note: no benchmark matches {args.bench}', file=err)
+        return 0
+    print(f'bench: FAIL: {reason}', file=err)
+    panic_text = ktap.parse(log).panic_text
+    if panic_text:
+        print('panic text:', file=err)
+        print('\n'.join('    ' + line for line in panic_text), file=err)
+    print(f'  last kernel output: "{res.last_line[:200]}"', file=err)
+    print(f'  log: {shown(com1)}', file=err, flush=True)
+    return 1
 
 
 # ---------------------------------------------------------------- others
@@ -395,6 +498,22 @@ def main(argv: list[str] | None = None) -> int:
                       help='self-check: pass iff the boot fails and REGEX '
                       'matches the harness output')
 
+    bench = sub.add_parser('bench', help='boot with bench=GLOB; print the '
+                           "Go-format results (for benchstat) on stdout")
+    bench.add_argument('--kernel', default=KERNEL, help='PVH kernel ELF')
+    bench.add_argument('--name', default='bench',
+                       help='names the log files')
+    bench.add_argument('--bench', default='*', metavar='GLOB',
+                       help='whole benchmark names, e.g. BenchmarkNano* '
+                       '(default: all)')
+    bench.add_argument('--benchtime', type=int, default=1000, metavar='MS',
+                       help='target milliseconds per benchmark')
+    bench.add_argument('--append', help='more kernel command-line options')
+    bench.add_argument('--smp', type=int, default=1)
+    bench.add_argument('--memory', default='512M')
+    bench.add_argument('--timeout', type=float, default=600,
+                       help='wall-clock seconds before QEMU is killed')
+
     host = sub.add_parser('hosttests', help="run the harness's unit tests")
     host.add_argument('--name', default='host')
 
@@ -407,12 +526,13 @@ def main(argv: list[str] | None = None) -> int:
     every.add_argument('--timeout', type=float,
                        help='override the timeout of every boot')
 
-    for p in (boot, host, summary, every):
+    for p in (boot, bench, host, summary, every):
         p.add_argument('--logdir', default=DEFAULT_LOGDIR,
                        help=f'log and result directory (default: '
                        f'{DEFAULT_LOGDIR})')
     args = parser.parse_args(argv)
-    handlers = {'boot': cmd_boot, 'hosttests': cmd_hosttests,
+    handlers = {'boot': cmd_boot, 'bench': cmd_bench,
+                'hosttests': cmd_hosttests,
                 'summary': cmd_summary, 'all': cmd_all}
     return handlers[args.command](args)
 

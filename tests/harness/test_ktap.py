@@ -361,3 +361,25 @@ class CliTest(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class RamCheckTest(unittest.TestCase):
+    LOG = '[    0.06] mm: frames: {} managed (508 MiB), 0 free\n'
+
+    def test_sizes(self):
+        self.assertEqual(run.memory_bytes('512M'), 512 << 20)
+        self.assertEqual(run.memory_bytes('4G'), 4 << 30)
+        self.assertEqual(run.memory_bytes('64'), 64 << 20)
+        with self.assertRaises(ValueError):
+            run.memory_bytes('lots')
+
+    def test_within_reserved_areas(self):
+        self.assertIsNone(run.ram_problem(self.LOG.format(130298), '512M'))
+        self.assertIsNone(run.ram_problem(self.LOG.format(7778), '32M'))
+
+    def test_too_little_or_too_much(self):
+        self.assertIn('QEMU gave', run.ram_problem(self.LOG.format(1000), '512M'))
+        self.assertIn('QEMU gave', run.ram_problem(self.LOG.format(140000), '512M'))
+
+    def test_no_line_no_verdict(self):
+        self.assertIsNone(run.ram_problem(b'panic: early\n', '512M'))

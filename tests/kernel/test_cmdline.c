@@ -18,9 +18,9 @@ static void parse(const char *s)
 KTEST(cmdline, good_options)
 {
 	parse("gctrace=1 gccheckmark=1 gcstoptheworld=2 clobberfree=1 gcpercent=50 "
-	      "memlimit=64MiB loglevel=3 test=frame.* bench testtimeout=2500");
+	      "memlimit=64MiB loglevel=3 test=frame.* bench testtimeout=2500 benchtime=250");
 	KT_EXPECT_EQ(t, d.warnings, 0);
-	KT_EXPECT_EQ(t, d.options, 10);
+	KT_EXPECT_EQ(t, d.options, 11);
 	KT_EXPECT_EQ(t, cfg.gctrace, 1);
 	KT_EXPECT_EQ(t, cfg.gccheckmark, true);
 	KT_EXPECT_EQ(t, cfg.gcstoptheworld, 2);
@@ -33,6 +33,7 @@ KTEST(cmdline, good_options)
 	KT_EXPECT_EQ(t, cfg.bench, true);
 	KT_EXPECT_STREQ(t, cfg.bench_glob, "*");	// bare: everything
 	KT_EXPECT_EQ(t, cfg.testtimeout_ms, 2500);
+	KT_EXPECT_EQ(t, cfg.benchtime_ms, 250);
 }
 
 KTEST(cmdline, defaults)
@@ -43,6 +44,7 @@ KTEST(cmdline, defaults)
 	KT_EXPECT_EQ(t, cfg.gcpercent, 100);
 	KT_EXPECT_EQ(t, cfg.memlimit, UINT64_MAX);
 	KT_EXPECT_EQ(t, cfg.test, false);
+	KT_EXPECT_EQ(t, cfg.benchtime_ms, 1000);
 	parse("   \t  ");
 	KT_EXPECT_EQ(t, d.warnings, 0);
 }
@@ -81,7 +83,7 @@ KTEST(cmdline, malformed_options_change_nothing)
 		"gcpercent=99999999999", "memlimit=12XB", "memlimit=MiB", "memlimit=",
 		"memlimit=99999999999999999999", "memlimit=17179869184TiB", "loglevel=4",
 		"testinject=bogus:x", "testinject=fail:", "testinject=fail", "testtimeout=0",
-		"test=", "bench=",
+		"test=", "bench=", "benchtime=1s", "benchtime=0",
 	};
 	kconfig_defaults(&defaults);
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
