@@ -15,3 +15,5 @@ char *strstr(const char *haystack, const char *needle);
 // strlcpy copies at most size-1 bytes and always terminates (size > 0).
 // Returns strlen(src), so truncation is detectable as result >= size.
 size_t strlcpy(char *dst, const char *src, size_t size);
+// kbasename: the part of a path after its last '/' ("a/b/c.c" -> "c.c").
+const char *kbasename(const char *path);

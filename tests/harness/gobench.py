@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-_ANSI = re.compile(r'\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]')
-_CONTROL = re.compile(r'[\x00-\x08\x0b-\x1f\x7f]')
+from ktap import clean_line
+
 _HEADER = re.compile(r'(goos|goarch|pkg|cpu): \S.*$')
 # Name, iterations, then value-unit pairs (Go's benchfmt).
 _RESULT = re.compile(r'Benchmark\S*\s+\d+(\s+[-+]?[0-9.]+(e[-+]?\d+)?\s+\S+)*\s*$')
@@ -34,10 +34,6 @@ class BenchRun:
     last_line: str = ''         # last non-empty line of the log
 
 
-def _clean(raw: str) -> str:
-    return _CONTROL.sub('', _ANSI.sub('', raw)).rstrip()
-
-
 def extract(log: str | bytes) -> BenchRun:
     """The Go-format lines of a COM1 log. Tabs are kept (Go's columns);
     kernel log lines, boot messages and junk are dropped."""
@@ -46,7 +42,7 @@ def extract(log: str | bytes) -> BenchRun:
     run = BenchRun()
     in_failure = False
     for raw in log.splitlines():
-        line = _clean(raw)
+        line = clean_line(raw)
         if line.strip():
             run.last_line = line.strip()
         if in_failure and line.startswith('    ') and line.strip():

@@ -63,10 +63,7 @@ void kb_fail_at(struct kb *b, const char *file, int line, const char *fmt, ...)
 	va_start(ap, fmt);
 	kvsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	const char *base = file;	// "tests/kernel/bench_x.c" -> "bench_x.c"
-	for (const char *p = file; *p; p++)
-		if (*p == '/')
-			base = p + 1;
+	const char *base = kbasename(file);	// "tests/kernel/x.c" -> "x.c"
 	if (b->failures++ == 0)
 		ksnprintf(b->reason, sizeof(b->reason), "%s:%d: %s", base, line, msg);
 }

@@ -36,11 +36,7 @@ void kt_fail(struct kt *t, const char *file, int line, const char *fmt, ...)
 	va_start(ap, fmt);
 	kvsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	// Strip the directory: "tests/kernel/test_x.c" -> "test_x.c".
-	const char *base = file;
-	for (const char *p = file; *p; p++)
-		if (*p == '/')
-			base = p + 1;
+	const char *base = kbasename(file);	// "tests/kernel/x.c" -> "x.c"
 	if (t->failures++ == 0)
 		ksnprintf(t->reason, sizeof(t->reason), "%s:%d: %s", base, line, msg);
 	if (!t->quiet)
