@@ -22,7 +22,8 @@
 // level at a time; allocating splits a larger block, putting the upper
 // halves back on their lists. Lists are doubly linked through descriptor
 // indices, so taking a buddy off its list is O(1), and split/merge is O(1)
-// per level. zone.lock guards the lists, the counts and head states.
+// per level. zone.lock guards the lists, the counts and head states. It is
+// innermost: callers may hold vm_lock (mm/vm.c) when they get here.
 //
 // Per-CPU caches. Single-frame alloc/free goes through this CPU's cache,
 // which takes no lock: it is touched only by its own CPU, with interrupts

@@ -32,6 +32,8 @@
 #define EFER_NXE (1ull << 11)
 
 // Guards every page table reachable from kernel_pml4.
+// Lock order: vm_lock, then the frame zone lock (page-table pages are
+// allocated while vm_lock is held); never the other way round.
 static struct spinlock vm_lock = SPINLOCK_INIT("kernel page tables");
 static u64 *kernel_pml4;
 static u64 direct_bytes;
