@@ -286,31 +286,46 @@ def run_qemu(cmd: list[str], timeout_s: float) -> tuple[int | None, str]:
         raise
 
 
+def log_files(logdir_arg: str, name: str) -> tuple[Path, Path, Path]:
+    """The COM1 log, COM2 file and result file of one boot, stale copies
+    removed."""
+    logdir = resolve(logdir_arg)
+    logdir.mkdir(parents=True, exist_ok=True)
+    files = (logdir / f'{name}.com1.log', logdir / f'{name}.com2.bin',
+             logdir / f'{name}.json')
+    for stale in files:
+        stale.unlink(missing_ok=True)
+    return files
+
+
+def boot_image(cmd: list[str], image: Path, timeout_s: float,
+               out=None) -> tuple[int | None, str | None]:
+    """Runs QEMU on image; returns (exit status or None on timeout, why
+    QEMU could not run or None). QEMU's last lines go to out (stdout by
+    default, looked up at call time so redirections apply)."""
+    if not image.is_file():
+        return None, f'boot image not found: {shown(image)}'
+    try:
+        status, output = run_qemu(cmd, timeout_s)
+    except OSError as e:
+        return None, f'could not start QEMU: {e}'
+    for line in output.splitlines()[-20:]:
+        print('# qemu says: ' + line, file=out or sys.stdout)
+    return status, None
+
+
 def cmd_boot(args) -> int:
     name = args.name or Path(args.kernel or args.iso).stem
-    logdir = resolve(args.logdir)
-    logdir.mkdir(parents=True, exist_ok=True)
-    com1, com2 = logdir / f'{name}.com1.log', logdir / f'{name}.com2.bin'
-    for stale in (com1, com2, logdir / f'{name}.json'):
-        stale.unlink(missing_ok=True)
+    com1, com2, _ = log_files(args.logdir, name)
+    logdir = com1.parent
 
     cmd = qemu_command(args, com1, com2)
     print('# qemu: ' + shlex.join(cmd), flush=True)
     if args.iso and args.append is not None:
         print("# note: --append is ignored with --iso (the command line is "
               "in the ISO's grub.cfg)")
-    image = resolve(args.kernel or args.iso)
-    status, start_error = None, None
-    if not image.is_file():
-        start_error = f'boot image not found: {shown(image)}'
-    else:
-        try:
-            status, output = run_qemu(cmd, args.timeout)
-        except OSError as e:
-            start_error = f'could not start QEMU: {e}'
-        else:
-            for line in output.splitlines()[-20:]:
-                print('# qemu says: ' + line)
+    status, start_error = boot_image(cmd, resolve(args.kernel or args.iso),
+                                     args.timeout)
     log = com1.read_bytes() if com1.is_file() else b''
     v = judge(status, log, timeout_s=args.timeout, log_path=shown(com1),
               start_error=start_error)
@@ -347,12 +362,7 @@ def cmd_bench(args) -> int:
         sys.exit(f'--bench: need a glob without spaces, got {args.bench!r}')
     if not 1 <= args.benchtime <= 600000:
         sys.exit(f'--benchtime: need 1..600000 ms, got {args.benchtime}')
-    logdir = resolve(args.logdir)
-    logdir.mkdir(parents=True, exist_ok=True)
-    com1 = logdir / f'{args.name}.com1.log'
-    com2 = logdir / f'{args.name}.com2.bin'
-    for stale in (com1, com2):
-        stale.unlink(missing_ok=True)
+    com1, com2, _ = log_files(args.logdir, args.name)
     append = f'bench={args.bench} benchtime={args.benchtime}'
     if args.append:
         append += ' ' + args.append
@@ -361,18 +371,7 @@ def cmd_bench(args) -> int:
         append=append), com1, com2)
     err = sys.stderr
     print('# qemu: ' + shlex.join(cmd), file=err, flush=True)
-    image = resolve(args.kernel)
-    status, reason = None, None
-    if not image.is_file():
-        reason = f'boot image not found: {shown(image)}'
-    else:
-        try:
-            status, output = run_qemu(cmd, args.timeout)
-        except OSError as e:
-            reason = f'could not start QEMU: {e}'
-        else:
-            for line in output.splitlines()[-20:]:
-                print('# qemu says: ' + line, file=err)
+    status, reason = boot_image(cmd, resolve(args.kernel), args.timeout, err)
     log = com1.read_bytes() if com1.is_file() else b''
     res = gobench.extract(log)
     if res.lines:
