@@ -11,9 +11,12 @@
 #define DIRECT_MAP 0xffff800000000000
 #define BOOT_DIRECT_MAP_SIZE 0x100000000
 
-// Kernel virtual range for vm_map (mm/vm.c): PML4 slots 384..447.
+// Kernel virtual range for vm_map (mm/vm.c): PML4 slots 384..447. Its
+// last TiB is handed out by vm_map_phys for device registers and firmware
+// tables (IOMAP_BASE..KVA_END).
 #define KVA_BASE 0xffffc00000000000
 #define KVA_END 0xffffe00000000000
+#define IOMAP_BASE 0xffffdf0000000000
 // Guarded kernel stacks (mm/stack.c): fixed-size slots from here.
 #define KSTACK_BASE 0xffffe00000000000
 #define KSTACK_SLOT_SIZE 0x10000	// 64 KiB: guard page + up to 15 pages

@@ -121,6 +121,11 @@ int vm_protect(u64 va, u64 len, u64 prot);
 // vm_translate: physical address va maps to, and its leaf entry's flags
 // (with PTE_PS for large pages); 0 with *flags = 0 if unmapped.
 u64 vm_translate(u64 va, u64 *flags);
+// vm_map_phys: maps physical [pa, pa+len) (any alignment) at a fresh
+// address in IOMAP_BASE..KVA_END and returns the address of pa there, or
+// NULL when the range or page-table memory runs out. For firmware tables
+// and device registers (VM_NOCACHE); the mapping is permanent.
+void *vm_map_phys(u64 pa, u64 len, u64 prot);
 void tlb_flush_page(u64 va);
 void tlb_flush_all(void);
 u64 vm_direct_map_bytes(void);		// RAM mapped in the direct map

@@ -8,7 +8,8 @@
 //                             MiB, read/write, never executable; 1 GiB pages
 //                             where the CPU has them, else 2 MiB, 4 KiB at
 //                             unaligned edges
-//   KVA_BASE (ffffc000..)     vm_map/vm_unmap/vm_protect, 4 KiB pages
+//   KVA_BASE (ffffc000..)     vm_map/vm_unmap/vm_protect, 4 KiB pages; the
+//                             last TiB (IOMAP_BASE) for vm_map_phys
 //   KSTACK_BASE (ffffe000..)  guarded kernel stacks (mm/stack.c)
 //   KERNEL_VMA (ffffffff8..)  the image: text RX, rodata R, data+bss RW,
 //                             symbols R; 4 KiB pages
@@ -240,6 +241,27 @@ int vm_map(u64 va, u64 pa, u64 len, u64 prot)
 		unmap_locked(va, a - va);
 	spin_unlock_irqrestore(&vm_lock, irq);
 	return r;
+}
+
+// Next free address for vm_map_phys; guarded by iomap_lock. Mappings are
+// never taken back, so a bump pointer is the whole allocator.
+static struct spinlock iomap_lock = SPINLOCK_INIT("iomap");
+static u64 iomap_next = IOMAP_BASE;
+
+void *vm_map_phys(u64 pa, u64 len, u64 prot)
+{
+	u64 first = pa & ~(SZ_4K - 1), end = (pa + len + SZ_4K - 1) & ~(SZ_4K - 1);
+	if (len == 0 || end <= first)
+		return NULL;
+	bool irq = spin_lock_irqsave(&iomap_lock);
+	u64 va = iomap_next;
+	bool room = end - first <= KVA_END - va;
+	if (room)
+		iomap_next += end - first;
+	spin_unlock_irqrestore(&iomap_lock, irq);
+	if (!room || vm_map(va, first, end - first, prot) < 0)
+		return NULL;	// the address range is lost; mapping failures are rare
+	return (void *)(va + (pa - first));
 }
 
 void vm_unmap(u64 va, u64 len)

@@ -121,6 +121,23 @@ KTEST(vm, map_protect_unmap)
 	frame_free(page, 0);
 }
 
+static const char map_phys_probe[] = "vm_map_phys sees the same bytes";
+
+KTEST(vm, map_phys_aliases_memory)
+{
+	// The kernel's rodata is permanent memory, so a lasting alias is safe.
+	u64 pa = virt_to_phys(map_phys_probe);
+	const char *p = vm_map_phys(pa, sizeof(map_phys_probe), VM_READ);
+	KT_ASSERT(t, p != NULL, "vm_map_phys(%#lx) failed", pa);
+	KT_EXPECT(t, (u64)p >= IOMAP_BASE && (u64)p < KVA_END, "mapped at %p", p);
+	KT_EXPECT_EQ(t, (u64)p & 0xfff, pa & 0xfff);
+	KT_EXPECT_STREQ(t, p, map_phys_probe);
+	u64 flags;
+	KT_EXPECT_EQ(t, vm_translate((u64)p, &flags), pa);
+	KT_EXPECT(t, !(flags & PTE_W), "read-only mapping has flags %#lx", flags);
+	KT_EXPECT(t, vm_map_phys(pa, 0, VM_READ) == NULL, "zero-length mapping succeeded");
+}
+
 KTEST(vm, stack_alloc_free)
 {
 	struct frame_stats a, b;
