@@ -1,0 +1,248 @@
+// ACPI tables: find the RSDP, walk the XSDT or RSDT to a table by
+// signature, and parse the MADT into the CPU and interrupt-controller list
+// SMP bring-up uses.
+//
+// All of it is firmware data, so every read is bounded by a length that has
+// been checked first: the RSDP by its fixed sizes, a table by its header's
+// length field (checked against ACPI_TABLE_MAX and address overflow before
+// anything is mapped), an MADT entry by its own length byte (checked against
+// the table end and the type's minimum size). Each step either finishes
+// or reports why; no loop advances by a firmware-supplied amount that can
+// be zero. Layouts are from the ACPI specification (RSDP 5.2.5, system
+// description table header 5.2.6, MADT 5.2.12).
+
+#include "drivers/acpi.h"
+#include "kernel/layout.h"
+#include "kernel/printf.h"
+#include "kernel/string.h"
+#include "kernel/x86.h"
+#include "mm/mm.h"
+
+// RSDP: "RSD PTR ", checksum over bytes 0..19, OEM id, revision, RSDT
+// address; revision >= 2 adds length, XSDT address and a checksum over 36.
+#define RSDP_V1_LEN 20
+#define RSDP_V2_LEN 36
+#define RSDP_REVISION 15
+#define RSDP_RSDT 16
+#define RSDP_LENGTH 20
+#define RSDP_XSDT 24
+
+// Every system description table starts with this 36-byte header:
+// signature[4], length u32, revision, checksum, OEM id[6], OEM table id[8],
+// OEM revision, creator id, creator revision.
+#define SDT_HDR_LEN 36
+#define SDT_LENGTH 4
+
+// MADT: the header, local APIC address u32, flags u32, then entries of
+// {type u8, length u8, body}.
+#define MADT_LAPIC_ADDR 36
+#define MADT_FLAGS 40
+#define MADT_HDR_LEN 44
+#define MADT_PCAT_COMPAT 1u
+
+enum madt_type {
+	MADT_LAPIC = 0,			// uid u8 @2, apic id u8 @3, flags u32 @4
+	MADT_IOAPIC = 1,		// id u8 @2, address u32 @4, GSI base u32 @8
+	MADT_OVERRIDE = 2,		// bus u8 @2, source u8 @3, GSI u32 @4, flags u16 @8
+	MADT_LAPIC_ADDR_OVERRIDE = 5,	// address u64 @4
+	MADT_X2APIC = 9,		// x2apic id u32 @4, flags u32 @8, uid u32 @12
+};
+#define MADT_CPU_ENABLED 1u
+#define MADT_CPU_ONLINE_CAPABLE 2u
+
+// Unaligned little-endian reads: firmware structures are packed.
+static u16 rd16(const u8 *p) { u16 v; memcpy(&v, p, 2); return v; }
+static u32 rd32(const u8 *p) { u32 v; memcpy(&v, p, 4); return v; }
+static u64 rd64(const u8 *p) { u64 v; memcpy(&v, p, 8); return v; }
+
+static __printf(3, 4) void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (!err || errlen == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	kvsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+bool acpi_checksum_ok(const void *p, u64 len)
+{
+	const u8 *b = p;
+	u8 sum = 0;
+	for (u64 i = 0; i < len; i++)
+		sum += b[i];
+	return sum == 0;
+}
+
+// ---- MADT
+
+static __printf(2, 3) void madt_warn(struct madt_info *m, const char *fmt, ...)
+{
+	if (m->warnings < MADT_MAX_WARNINGS) {
+		va_list ap;
+		va_start(ap, fmt);
+		kvsnprintf(m->warning[m->warnings], sizeof(m->warning[0]), fmt, ap);
+		va_end(ap);
+	}
+	m->warnings++;
+}
+
+// The smallest length each handled entry type can have; 2 (just the
+// entry header) for types we skip.
+static u8 madt_entry_min_len(u8 type)
+{
+	switch (type) {
+	case MADT_LAPIC: return 8;
+	case MADT_IOAPIC: return 12;
+	case MADT_OVERRIDE: return 10;
+	case MADT_LAPIC_ADDR_OVERRIDE: return 12;
+	case MADT_X2APIC: return 16;
+	default: return 2;
+	}
+}
+
+static void madt_add_cpu(struct madt_info *m, u32 apic_id, u32 uid, u32 flags, bool x2apic)
+{
+	const char *kind = x2apic ? "x2APIC" : "local APIC";
+	if (!(flags & (MADT_CPU_ENABLED | MADT_CPU_ONLINE_CAPABLE))) {
+		m->cpus_disabled++;
+		return;
+	}
+	if (apic_id == (x2apic ? 0xffffffffu : 0xffu)) {
+		m->cpus_bad_id++;
+		madt_warn(m, "%s entry (uid %u) has the invalid APIC id %#x; skipped", kind, uid, apic_id);
+		return;
+	}
+	for (u32 i = 0; i < m->ncpus; i++) {
+		if (m->cpus[i].apic_id == apic_id) {
+			m->cpus_bad_id++;
+			madt_warn(m, "%s entry (uid %u) repeats APIC id %u (uid %u); kept the first", kind, uid,
+				  apic_id, m->cpus[i].uid);
+			return;
+		}
+	}
+	m->cpus_seen++;
+	if (m->ncpus < MADT_MAX_CPUS) {
+		m->cpus[m->ncpus++] = (struct madt_cpu){apic_id, uid, x2apic, flags & MADT_CPU_ENABLED};
+		return;
+	}
+	if (m->cpus_seen == MADT_MAX_CPUS + 1)
+		madt_warn(m, "more than %d usable processors; the rest are counted, not recorded",
+			  MADT_MAX_CPUS);
+}
+
+int madt_parse(const void *table, u64 len, struct madt_info *out, char *err, size_t errlen)
+{
+	const u8 *t = table;
+	memset(out, 0, sizeof(*out));
+	if (len < MADT_HDR_LEN) {
+		set_err(err, errlen, "MADT buffer of %lu bytes is smaller than the %d-byte header", len,
+			MADT_HDR_LEN);
+		return -1;
+	}
+	if (memcmp(t, "APIC", 4) != 0) {
+		set_err(err, errlen, "MADT has signature \"%.4s\", not \"APIC\"", (const char *)t);
+		return -1;
+	}
+	u32 tlen = rd32(t + SDT_LENGTH);
+	if (tlen > len) {
+		set_err(err, errlen, "MADT length field %u is larger than the %lu bytes available", tlen, len);
+		return -1;
+	}
+	if (tlen < MADT_HDR_LEN) {
+		set_err(err, errlen, "MADT length field %u is smaller than the %d-byte header", tlen,
+			MADT_HDR_LEN);
+		return -1;
+	}
+	if (!acpi_checksum_ok(t, tlen)) {
+		set_err(err, errlen, "MADT checksum bad");
+		return -1;
+	}
+
+	out->lapic_addr = rd32(t + MADT_LAPIC_ADDR);
+	out->pcat_compat = rd32(t + MADT_FLAGS) & MADT_PCAT_COMPAT;
+	bool lapic_overridden = false;
+
+	// Each step adds the entry's length, checked to be >= 2 and inside
+	// [off, tlen): the loop always advances and never reads past tlen.
+	for (u32 off = MADT_HDR_LEN; off < tlen;) {
+		if (tlen - off < 2) {
+			set_err(err, errlen, "MADT malformed: %u stray byte at offset %u, too short for an entry",
+				tlen - off, off);
+			goto fail;
+		}
+		const u8 *e = t + off;
+		u8 type = e[0], elen = e[1];
+		if (elen < 2 || elen > tlen - off) {
+			set_err(err, errlen,
+				"MADT malformed: entry type %u at offset %u has length %u (%u bytes left in the table)",
+				type, off, elen, tlen - off);
+			goto fail;
+		}
+		if (elen < madt_entry_min_len(type)) {
+			set_err(err, errlen, "MADT malformed: entry type %u at offset %u has length %u, needs %u",
+				type, off, elen, madt_entry_min_len(type));
+			goto fail;
+		}
+		switch (type) {
+		case MADT_LAPIC:
+			madt_add_cpu(out, e[3], e[2], rd32(e + 4), false);
+			break;
+		case MADT_X2APIC:
+			madt_add_cpu(out, rd32(e + 4), rd32(e + 12), rd32(e + 8), true);
+			break;
+		case MADT_IOAPIC: {
+			struct madt_ioapic io = {e[2], rd32(e + 4), rd32(e + 8)};
+			if (io.addr == 0)
+				madt_warn(out, "IOAPIC id %u has address 0; skipped", io.id);
+			else if (out->nioapics < MADT_MAX_IOAPICS)
+				out->ioapics[out->nioapics++] = io;
+			else
+				madt_warn(out, "more than %d IOAPICs; id %u at %#x skipped", MADT_MAX_IOAPICS, io.id,
+					  io.addr);
+			break;
+		}
+		case MADT_OVERRIDE: {
+			struct madt_override o = {e[3], rd32(e + 4), rd16(e + 8)};
+			if (e[2] != 0)
+				madt_warn(out, "override for IRQ %u on bus %u (only ISA, bus 0, exists); skipped",
+					  o.bus_irq, e[2]);
+			else if (out->noverrides < MADT_MAX_OVERRIDES)
+				out->overrides[out->noverrides++] = o;
+			else
+				madt_warn(out, "more than %d interrupt overrides; IRQ %u -> GSI %u skipped",
+					  MADT_MAX_OVERRIDES, o.bus_irq, o.gsi);
+			break;
+		}
+		case MADT_LAPIC_ADDR_OVERRIDE: {
+			u64 a = rd64(e + 4);
+			if (a == 0)
+				madt_warn(out, "local APIC address override of 0; ignored");
+			else if (lapic_overridden)
+				madt_warn(out, "second local APIC address override (%#lx); kept %#lx", a,
+					  out->lapic_addr);
+			else
+				out->lapic_addr = a;
+			lapic_overridden |= a != 0;
+			break;
+		}
+		default:
+			break;	// NMI sources, GIC entries, ...: bounds-checked above, not used
+		}
+		off += elen;
+	}
+
+	if (out->lapic_addr == 0) {
+		set_err(err, errlen, "MADT gives no local APIC address");
+		goto fail;
+	}
+	if (out->ncpus == 0) {
+		set_err(err, errlen, "MADT lists no usable CPU (%u disabled, %u with an invalid or repeated APIC id)",
+			out->cpus_disabled, out->cpus_bad_id);
+		goto fail;
+	}
+	return 0;
+fail:
+	memset(out, 0, sizeof(*out));
+	return -1;
+}

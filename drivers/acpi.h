@@ -1,0 +1,65 @@
+// ACPI table discovery (RSDP -> XSDT/RSDT -> a table by signature) and the
+// MADT, which lists the CPUs, IOAPICs and ISA interrupt overrides that SMP
+// bring-up needs. Everything read here is untrusted firmware data: bad
+// input gives a reason or a warning, never a wild read. See drivers/acpi.c.
+#pragma once
+
+#include "kernel/bootinfo.h"
+#include "kernel/types.h"
+
+#define MADT_MAX_CPUS 256	// processor entries recorded; more are counted only
+#define MADT_MAX_IOAPICS 8
+#define MADT_MAX_OVERRIDES 24
+#define MADT_MAX_WARNINGS 4	// warning texts kept; more are counted only
+
+// Only enabled or online-capable processors are recorded.
+struct madt_cpu {
+	u32 apic_id;
+	u32 uid;		// ACPI processor UID
+	bool x2apic;		// from a type-9 (x2APIC) entry
+	bool enabled;		// flags bit 0; false: online-capable only (not running at boot,
+				// may be hot-added later)
+};
+struct madt_ioapic {
+	u32 id;
+	u32 addr;
+	u32 gsi_base;
+};
+// flags: MPS INTI polarity (bits 0-1) and trigger mode (bits 2-3);
+// 0 in a field means "conforms to the bus" (ISA: active high, edge).
+struct madt_override {
+	u8 bus_irq;
+	u32 gsi;
+	u16 flags;
+};
+#define MADT_POLARITY(flags) ((flags) & 3)		// 0 bus, 1 high, 3 low
+#define MADT_TRIGGER(flags) (((flags) >> 2) & 3)	// 0 bus, 1 edge, 3 level
+
+struct madt_info {
+	u64 lapic_addr;			// from the MADT header, replaced by a type-5 override when present
+	bool pcat_compat;		// flags bit 0: legacy 8259s present
+	u32 ncpus;			// entries in cpus[] (enabled or online-capable, de-duplicated by apic id)
+	u32 cpus_seen;			// all usable processor entries, including those beyond MADT_MAX_CPUS
+	u32 cpus_disabled;		// processor entries neither enabled nor online-capable
+	u32 cpus_bad_id;		// usable-looking entries dropped: APIC id 0xFF (type 0) or
+					// 0xFFFFFFFF (type 9), or a duplicate of a recorded id
+	struct madt_cpu cpus[MADT_MAX_CPUS];
+	u32 nioapics;
+	struct madt_ioapic ioapics[MADT_MAX_IOAPICS];
+	u32 noverrides;
+	struct madt_override overrides[MADT_MAX_OVERRIDES];
+	// Things skipped but not fatal (duplicate ids, full arrays, a second
+	// type-5 entry...): the first MADT_MAX_WARNINGS texts, all counted.
+	u32 warnings;
+	char warning[MADT_MAX_WARNINGS][96];
+};
+
+// acpi_checksum_ok: the bytes of p[0..len) sum to 0 mod 256.
+bool acpi_checksum_ok(const void *p, u64 len);
+
+// madt_parse: parses a whole MADT (signature "APIC", header included) of len
+// bytes. Returns 0, or -1 with a one-line reason in err (bad signature, length
+// field larger than len or smaller than the header, bad checksum, malformed
+// entry, no local APIC address, zero usable CPUs). On -1, *out is all zero.
+// Pure: reads only [table, table+len), writes only *out and err.
+int madt_parse(const void *table, u64 len, struct madt_info *out, char *err, size_t errlen);
