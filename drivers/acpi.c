@@ -246,3 +246,122 @@ fail:
 	memset(out, 0, sizeof(*out));
 	return -1;
 }
+
+// ---- finding a table
+
+// sdt_load: maps the table at pa after checking its header: signature,
+// length field in [SDT_HDR_LEN, ACPI_TABLE_MAX] without address overflow,
+// then the checksum over that length. 0 with *table/*len, or -1 with the
+// reason.
+static int sdt_load(u64 pa, const char sig[4], acpi_map_fn map, void *ctx, const u8 **table, u32 *len,
+		    char *err, size_t errlen)
+{
+	const u8 *h = map(pa, SDT_HDR_LEN, ctx);
+	if (!h) {
+		set_err(err, errlen, "%.4s table at %#lx is unreadable", sig, pa);
+		return -1;
+	}
+	if (memcmp(h, sig, 4) != 0) {
+		set_err(err, errlen, "%.4s table at %#lx has signature \"%.4s\"", sig, pa, (const char *)h);
+		return -1;
+	}
+	u32 n = rd32(h + SDT_LENGTH);
+	if (n < SDT_HDR_LEN || n > ACPI_TABLE_MAX || n > UINT64_MAX - pa) {
+		set_err(err, errlen, "%.4s table at %#lx has impossible length %u", sig, pa, n);
+		return -1;
+	}
+	const u8 *t = map(pa, n, ctx);
+	if (!t) {
+		set_err(err, errlen, "%.4s table at %#lx (%u bytes) is unreadable", sig, pa, n);
+		return -1;
+	}
+	if (!acpi_checksum_ok(t, n)) {
+		set_err(err, errlen, "%.4s table at %#lx: checksum bad", sig, pa);
+		return -1;
+	}
+	*table = t;
+	*len = n;
+	return 0;
+}
+
+int acpi_find_table(const u8 *rsdp, u32 rsdp_len, const char sig[4], acpi_map_fn map, void *ctx,
+		    const void **table, u64 *len, char *err, size_t errlen)
+{
+	*table = NULL;
+	*len = 0;
+	if (!rsdp || rsdp_len < RSDP_V1_LEN) {
+		set_err(err, errlen, "RSDP copy of %u bytes is too short", rsdp_len);
+		return -1;
+	}
+	if (memcmp(rsdp, "RSD PTR ", 8) != 0) {
+		set_err(err, errlen, "RSDP has no \"RSD PTR \" signature");
+		return -1;
+	}
+	if (!acpi_checksum_ok(rsdp, RSDP_V1_LEN)) {
+		set_err(err, errlen, "RSDP checksum bad");
+		return -1;
+	}
+	u64 rsdt = rd32(rsdp + RSDP_RSDT), xsdt = 0;
+	if (rsdp[RSDP_REVISION] >= 2 && rsdp_len >= RSDP_V2_LEN) {
+		u32 n = rd32(rsdp + RSDP_LENGTH);
+		if (n < RSDP_V2_LEN) {
+			set_err(err, errlen, "RSDP revision %u has length field %u, below %d", rsdp[RSDP_REVISION],
+				n, RSDP_V2_LEN);
+			return -1;
+		}
+		if (!acpi_checksum_ok(rsdp, RSDP_V2_LEN)) {
+			set_err(err, errlen, "RSDP extended checksum bad");
+			return -1;
+		}
+		xsdt = rd64(rsdp + RSDP_XSDT);
+	}
+
+	// The root: the XSDT if there is one and it is sound, else the RSDT.
+	const u8 *root = NULL;
+	u32 root_len = 0, esize = 8;
+	char xerr[96] = "";
+	if (xsdt && sdt_load(xsdt, "XSDT", map, ctx, &root, &root_len, xerr, sizeof(xerr)) < 0)
+		root = NULL;
+	if (!root) {
+		if (!rsdt) {
+			set_err(err, errlen, "%s%sRSDP gives no RSDT address", xerr, xerr[0] ? "; " : "");
+			return -1;
+		}
+		char rerr[96];
+		if (sdt_load(rsdt, "RSDT", map, ctx, &root, &root_len, rerr, sizeof(rerr)) < 0) {
+			set_err(err, errlen, "%s%s%s", xerr, xerr[0] ? "; " : "", rerr);
+			return -1;
+		}
+		esize = 4;
+	}
+
+	u32 nentries = (root_len - SDT_HDR_LEN) / esize;
+	u32 nlook = MIN(nentries, (u32)ACPI_ROOT_MAX_ENTRIES);
+	char bad[128] = "";
+	for (u32 i = 0; i < nlook; i++) {
+		const u8 *ep = root + SDT_HDR_LEN + (u64)i * esize;
+		u64 pa = esize == 8 ? rd64(ep) : rd32(ep);
+		if (pa == 0)
+			continue;
+		const u8 *h = map(pa, SDT_HDR_LEN, ctx);
+		if (!h || memcmp(h, sig, 4) != 0)
+			continue;	// unreadable entries are some other table's problem
+		const u8 *t;
+		u32 n;
+		// A bad copy is skipped: a later entry may hold a good one.
+		if (sdt_load(pa, sig, map, ctx, &t, &n, bad, sizeof(bad)) < 0)
+			continue;
+		*table = t;
+		*len = n;
+		return 0;
+	}
+	const char *root_name = esize == 8 ? "XSDT" : "RSDT";
+	if (bad[0])
+		set_err(err, errlen, "%s", bad);
+	else if (nlook < nentries)
+		set_err(err, errlen, "no %.4s table among the first %u of %u %s entries", sig, nlook, nentries,
+			root_name);
+	else
+		set_err(err, errlen, "no %.4s table among %u %s entries", sig, nlook, root_name);
+	return -1;
+}

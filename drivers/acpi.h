@@ -11,6 +11,8 @@
 #define MADT_MAX_IOAPICS 8
 #define MADT_MAX_OVERRIDES 24
 #define MADT_MAX_WARNINGS 4	// warning texts kept; more are counted only
+#define ACPI_TABLE_MAX (16u << 20)	// larger table length fields are taken as corrupt
+#define ACPI_ROOT_MAX_ENTRIES 512	// XSDT/RSDT entries looked at; real firmware has dozens
 
 // Only enabled or online-capable processors are recorded.
 struct madt_cpu {
@@ -63,3 +65,17 @@ bool acpi_checksum_ok(const void *p, u64 len);
 // entry, no local APIC address, zero usable CPUs). On -1, *out is all zero.
 // Pure: reads only [table, table+len), writes only *out and err.
 int madt_parse(const void *table, u64 len, struct madt_info *out, char *err, size_t errlen);
+
+// Table lookup through the RSDP. `map` returns a readable pointer to
+// physical [pa, pa+len) or NULL; the kernel passes acpi_map_phys, tests pass
+// one over a synthetic buffer. rsdp points at a copy of the RSDP (20 or 36
+// bytes). Validates the RSDP checksum (and the extended checksum for
+// revision >= 2; a revision >= 2 RSDP given in only 20 bytes is used as v1).
+// Prefers the XSDT when revision >= 2 and its address is non-zero, and
+// falls back to the RSDT only if the XSDT itself is unusable. Validates
+// each table whose signature matches (length, checksum) and skips bad ones,
+// with the reason in err if no good one is found. Returns 0 and sets
+// *table/*len (the table's length field), or -1 with a reason.
+typedef const void *(*acpi_map_fn)(u64 pa, u64 len, void *ctx);
+int acpi_find_table(const u8 *rsdp, u32 rsdp_len, const char sig[4], acpi_map_fn map, void *ctx,
+		    const void **table, u64 *len, char *err, size_t errlen);

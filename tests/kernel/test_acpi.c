@@ -15,6 +15,7 @@
 static void put16(u8 *p, u16 v) { memcpy(p, &v, 2); }
 static void put32(u8 *p, u32 v) { memcpy(p, &v, 4); }
 static void put64(u8 *p, u64 v) { memcpy(p, &v, 8); }
+static u32 get32(const u8 *p) { u32 v; memcpy(&v, p, 4); return v; }
 
 static u8 sum8(const u8 *p, u32 n)
 {
@@ -565,4 +566,325 @@ KTEST(acpi, madt_reads_stay_in_bounds)
 	}
 	edge_release(frame);
 	KT_EXPECT_EQ(t, r, -3);
+}
+
+// ---- table lookup over synthetic physical memory
+
+#define FAKE_BASE 0x7fe0000ull
+static u8 fake[16384] __attribute__((aligned(16)));
+struct fake_phys {
+	u64 base;
+	u8 *buf;
+	u64 size;
+	u64 max_len;	// the largest request seen
+	u32 calls;
+};
+static struct fake_phys fp;
+
+static const void *fake_map(u64 pa, u64 len, void *ctx)
+{
+	struct fake_phys *f = ctx;
+	f->calls++;
+	f->max_len = MAX(f->max_len, len);
+	if (pa < f->base || len > f->size || pa - f->base > f->size - len)
+		return NULL;
+	return f->buf + (pa - f->base);
+}
+
+static void fake_reset(void)
+{
+	memset(fake, 0, sizeof(fake));
+	fp = (struct fake_phys){FAKE_BASE, fake, sizeof(fake), 0, 0};
+}
+
+// Places a finished table at fake offset off; returns its physical address.
+static u64 place(u32 off, const u8 *table)
+{
+	memcpy(fake + off, table, get32(table + 4));
+	return fp.base + off;
+}
+
+// A small non-MADT table with signature sig.
+static u64 place_dummy(u32 off, const char *sig)
+{
+	u8 d[40];
+	sdt_begin(d, sig);
+	put32(d + 36, 0x12345678);
+	sdt_finish(d, sizeof(d));
+	return place(off, d);
+}
+
+// An RSDT (esize 4) or XSDT (esize 8) listing n tables, at fake offset off.
+static u64 place_root(u32 off, u32 esize, const u64 *pa, u32 n)
+{
+	u8 r[36 + 8 * 16];
+	sdt_begin(r, esize == 8 ? "XSDT" : "RSDT");
+	for (u32 i = 0; i < n; i++) {
+		if (esize == 8)
+			put64(r + 36 + 8 * i, pa[i]);
+		else
+			put32(r + 36 + 4 * i, (u32)pa[i]);
+	}
+	sdt_finish(r, 36 + esize * n);
+	return place(off, r);
+}
+
+static u8 rsdp[36];
+
+static void make_rsdp(u8 rev, u64 rsdt, u64 xsdt)
+{
+	memset(rsdp, 0, sizeof(rsdp));
+	memcpy(rsdp, "RSD PTR ", 8);
+	memcpy(rsdp + 9, "TRICLR", 6);
+	rsdp[15] = rev;
+	put32(rsdp + 16, (u32)rsdt);
+	if (rev >= 2) {
+		put32(rsdp + 20, 36);
+		put64(rsdp + 24, xsdt);
+	}
+	rsdp[8] = (u8)-sum8(rsdp, 20);
+	if (rev >= 2)
+		rsdp[32] = (u8)-sum8(rsdp, 36);
+}
+
+static const void *found;
+static u64 found_len;
+
+static int find(u32 rsdp_len, const char *sig)
+{
+	err[0] = 0;
+	return acpi_find_table(rsdp, rsdp_len, sig, fake_map, &fp, &found, &found_len, err, sizeof(err));
+}
+
+// A good MADT with ncpus CPUs (APIC ids 0..ncpus-1) into mt.
+static void build_madt(u32 ncpus)
+{
+	madt_begin(LAPIC_DEFAULT, PCAT);
+	for (u32 i = 0; i < ncpus; i++)
+		add_lapic(i, i, EN);
+	add_ioapic(0, 0xfec00000, 0);
+	madt_finish();
+}
+
+// Two different MADTs in fake memory: 1 CPU at +0x800, 4 CPUs at +0x1000.
+static u64 madt1_pa, madt4_pa;
+
+static void place_two_madts(void)
+{
+	build_madt(1);
+	madt1_pa = place(0x800, mt);
+	build_madt(4);
+	madt4_pa = place(0x1000, mt);
+}
+
+static u32 found_ncpus(struct kt *t)
+{
+	KT_ASSERT(t, madt_parse(found, found_len, &mi, err, sizeof(err)) == 0, "found MADT does not parse: %s",
+		  err);
+	return mi.ncpus;
+}
+
+KTEST(acpi, find_rsdp_v1_rsdt)
+{
+	fake_reset();
+	place_two_madts();
+	u64 facp = place_dummy(0x400, "FACP");
+	u64 hpet = place_dummy(0x480, "HPET");
+	u64 list[] = {facp, madt4_pa, hpet};
+	u64 rsdt = place_root(0, 4, list, 3);
+	make_rsdp(0, rsdt, 0);
+	KT_ASSERT(t, find(20, "APIC") == 0, "APIC not found: %s", err);
+	KT_EXPECT(t, found == fake + 0x1000, "found %p, want %p", found, fake + 0x1000);
+	KT_EXPECT_EQ(t, found_len, get32(fake + 0x1000 + 4));
+	KT_EXPECT_EQ(t, found_ncpus(t), 4);
+	KT_ASSERT(t, find(20, "HPET") == 0, "HPET not found: %s", err);
+	KT_EXPECT(t, found == fake + 0x480, "found %p, want %p", found, fake + 0x480);
+	// A v1 RSDP given as 36 bytes reads the same.
+	KT_EXPECT_EQ(t, find(36, "APIC"), 0);
+	KT_EXPECT_EQ(t, found_len, get32(fake + 0x1000 + 4));
+}
+
+KTEST(acpi, find_rsdp_v2_prefers_xsdt)
+{
+	fake_reset();
+	place_two_madts();
+	u64 in_rsdt[] = {madt1_pa}, in_xsdt[] = {madt4_pa};
+	u64 rsdt = place_root(0, 4, in_rsdt, 1);
+	u64 xsdt = place_root(0x200, 8, in_xsdt, 1);
+	make_rsdp(2, rsdt, xsdt);
+	KT_ASSERT(t, find(36, "APIC") == 0, "APIC not found: %s", err);
+	KT_EXPECT_EQ(t, found_ncpus(t), 4);	// the XSDT's
+
+	// A revision-2 RSDP cut to 20 bytes by the loader: only the RSDT is known.
+	KT_ASSERT(t, find(20, "APIC") == 0, "APIC not found via the RSDT: %s", err);
+	KT_EXPECT_EQ(t, found_ncpus(t), 1);
+
+	// XSDT address 0: the RSDT.
+	make_rsdp(2, rsdt, 0);
+	KT_ASSERT(t, find(36, "APIC") == 0, "APIC not found: %s", err);
+	KT_EXPECT_EQ(t, found_ncpus(t), 1);
+
+	// An XSDT that is itself bad (checksum): the RSDT.
+	make_rsdp(2, rsdt, xsdt);
+	fake[0x200 + 20] ^= 1;
+	KT_ASSERT(t, find(36, "APIC") == 0, "no fallback to the RSDT: %s", err);
+	KT_EXPECT_EQ(t, found_ncpus(t), 1);
+	// ... and if the RSDT is bad too, both reasons are given.
+	fake[20] ^= 1;
+	KT_EXPECT_EQ(t, find(36, "APIC"), -1);
+	KT_EXPECT(t, strstr(err, "XSDT") && strstr(err, "RSDT") && strstr(err, "checksum"), "reason \"%s\"", err);
+	fake[20] ^= 1;
+	fake[0x200 + 20] ^= 1;
+
+	// A sound XSDT without the table is the answer: no fallback.
+	u64 none[] = {place_dummy(0x480, "FACP")};
+	xsdt = place_root(0x200, 8, none, 1);
+	make_rsdp(2, rsdt, xsdt);
+	KT_EXPECT_EQ(t, find(36, "APIC"), -1);
+	KT_EXPECT(t, strstr(err, "no APIC table") && strstr(err, "XSDT"), "reason \"%s\"", err);
+
+	// XSDT entries are 64-bit: tables above 4 GiB are reachable.
+	fake_reset();
+	fp.base = 0x100000000ull;
+	place_two_madts();
+	u64 hi[] = {madt4_pa};
+	make_rsdp(2, 0, place_root(0x200, 8, hi, 1));
+	KT_ASSERT(t, find(36, "APIC") == 0, "APIC above 4 GiB not found: %s", err);
+	KT_EXPECT_EQ(t, found_ncpus(t), 4);
+}
+
+KTEST(acpi, find_bad_rsdp)
+{
+	fake_reset();
+	place_two_madts();
+	u64 list[] = {madt4_pa};
+	u64 rsdt = place_root(0, 4, list, 1), xsdt = place_root(0x200, 8, list, 1);
+
+	make_rsdp(0, rsdt, 0);
+	rsdp[16] ^= 0x10;	// the RSDT address, covered by the checksum
+	KT_EXPECT_EQ(t, find(20, "APIC"), -1);
+	KT_EXPECT(t, strstr(err, "RSDP checksum bad") != NULL, "reason \"%s\"", err);
+	KT_EXPECT_EQ(t, fp.calls, 0);		// nothing was mapped
+
+	make_rsdp(2, rsdt, xsdt);
+	rsdp[24] ^= 0x10;	// the XSDT address: only the extended checksum covers it
+	KT_EXPECT_EQ(t, find(36, "APIC"), -1);
+	KT_EXPECT(t, strstr(err, "RSDP extended checksum bad") != NULL, "reason \"%s\"", err);
+	KT_EXPECT_EQ(t, fp.calls, 0);
+
+	make_rsdp(2, rsdt, xsdt);
+	memcpy(rsdp, "RSD PTX ", 8);
+	KT_EXPECT_EQ(t, find(36, "APIC"), -1);
+	KT_EXPECT(t, strstr(err, "signature") != NULL, "reason \"%s\"", err);
+
+	make_rsdp(0, rsdt, 0);
+	KT_EXPECT_EQ(t, find(19, "APIC"), -1);
+	KT_EXPECT(t, strstr(err, "too short") != NULL, "reason \"%s\"", err);
+
+	// Revision 2 with a length field below 36, checksums fixed up.
+	make_rsdp(2, rsdt, xsdt);
+	put32(rsdp + 20, 20);
+	rsdp[32] = 0;
+	rsdp[32] = (u8)-sum8(rsdp, 36);
+	KT_EXPECT_EQ(t, find(36, "APIC"), -1);
+	KT_EXPECT(t, strstr(err, "length field 20") != NULL, "reason \"%s\"", err);
+
+	// No root table address at all.
+	make_rsdp(0, 0, 0);
+	KT_EXPECT_EQ(t, find(20, "APIC"), -1);
+	KT_EXPECT(t, strstr(err, "no RSDT address") != NULL, "reason \"%s\"", err);
+	KT_EXPECT(t, found == NULL && found_len == 0, "outputs set on failure");
+}
+
+KTEST(acpi, find_skips_bad_table)
+{
+	fake_reset();
+	place_two_madts();
+	fake[madt1_pa - FAKE_BASE + 50] ^= 0xff;	// the 1-CPU MADT's checksum breaks
+	u64 list[] = {madt1_pa, madt4_pa};
+	make_rsdp(0, place_root(0, 4, list, 2), 0);
+	KT_ASSERT(t, find(20, "APIC") == 0, "good MADT after a bad one not found: %s", err);
+	KT_EXPECT_EQ(t, found_ncpus(t), 4);
+
+	// Only the bad one: the reason is its checksum.
+	u64 only_bad[] = {madt1_pa};
+	make_rsdp(0, place_root(0, 4, only_bad, 1), 0);
+	KT_EXPECT_EQ(t, find(20, "APIC"), -1);
+	KT_EXPECT(t, strstr(err, "APIC table at 0x7fe0800: checksum bad") != NULL, "reason \"%s\"", err);
+}
+
+KTEST(acpi, find_not_found)
+{
+	fake_reset();
+	place_two_madts();
+	u64 list[] = {place_dummy(0x400, "FACP"), madt4_pa};
+	make_rsdp(0, place_root(0, 4, list, 2), 0);
+	KT_EXPECT_EQ(t, find(20, "SRAT"), -1);
+	KT_EXPECT(t, strstr(err, "no SRAT table among 2 RSDT entries") != NULL, "reason \"%s\"", err);
+	KT_EXPECT(t, found == NULL && found_len == 0, "outputs set on failure");
+	// An empty RSDT.
+	make_rsdp(0, place_root(0, 4, list, 0), 0);
+	KT_EXPECT_EQ(t, find(20, "APIC"), -1);
+	KT_EXPECT(t, strstr(err, "among 0 RSDT entries") != NULL, "reason \"%s\"", err);
+
+	// A root with more entries than are looked at: the MADT is the last.
+	const u32 n = ACPI_ROOT_MAX_ENTRIES + 88;
+	static u8 big[36 + 4 * (ACPI_ROOT_MAX_ENTRIES + 88)];
+	sdt_begin(big, "RSDT");
+	for (u32 i = 0; i < n; i++)
+		put32(big + 36 + 4 * i, (u32)(FAKE_BASE + 0x400));
+	put32(big + 36 + 4 * (n - 1), (u32)madt4_pa);
+	sdt_finish(big, sizeof(big));
+	make_rsdp(0, place(0x2000, big), 0);
+	KT_EXPECT_EQ(t, find(20, "APIC"), -1);
+	char want[64];
+	ksnprintf(want, sizeof(want), "among the first %u of %u RSDT entries", ACPI_ROOT_MAX_ENTRIES, n);
+	KT_EXPECT(t, strstr(err, want) != NULL, "reason \"%s\" lacks \"%s\"", err, want);
+}
+
+KTEST(acpi, find_bogus_pointers_and_lengths)
+{
+	fake_reset();
+	place_two_madts();
+	// An APIC table whose length field is absurd, entries that are 0 or
+	// point outside memory, then the good one: only the good one is used,
+	// and no request larger than the fake memory was ever made.
+	u8 huge[36];
+	sdt_begin(huge, "APIC");
+	sdt_finish(huge, 36);
+	put32(huge + 4, 0xfffffff0);
+	memcpy(fake + 0x600, huge, 36);
+	u64 list[] = {0, 0xdead0000, FAKE_BASE + sizeof(fake) - 10, FAKE_BASE + 0x600, madt4_pa};
+	make_rsdp(0, place_root(0, 4, list, 5), 0);
+	KT_ASSERT(t, find(20, "APIC") == 0, "good MADT not found: %s", err);
+	KT_EXPECT_EQ(t, found_ncpus(t), 4);
+	KT_EXPECT(t, fp.max_len <= sizeof(fake), "asked to map %lu bytes", fp.max_len);
+	u64 bad_only[] = {FAKE_BASE + 0x600};
+	make_rsdp(0, place_root(0, 4, bad_only, 1), 0);
+	KT_EXPECT_EQ(t, find(20, "APIC"), -1);
+	KT_EXPECT(t, strstr(err, "impossible length") != NULL, "reason \"%s\"", err);
+
+	// A table whose length fits the limit but runs off the end of memory.
+	put32(fake + 0x600 + 4, sizeof(fake));
+	KT_EXPECT_EQ(t, find(20, "APIC"), -1);
+	KT_EXPECT(t, strstr(err, "unreadable") != NULL, "reason \"%s\"", err);
+
+	// The root table itself: length below its header, or absurd.
+	u64 one[] = {madt4_pa};
+	make_rsdp(0, place_root(0, 4, one, 1), 0);
+	put32(fake + 4, 12);
+	KT_EXPECT_EQ(t, find(20, "APIC"), -1);
+	KT_EXPECT(t, strstr(err, "RSDT table at 0x7fe0000 has impossible length 12") != NULL, "reason \"%s\"", err);
+	put32(fake + 4, 0xffffffff);
+	fp.max_len = 0;
+	KT_EXPECT_EQ(t, find(20, "APIC"), -1);
+	KT_EXPECT(t, fp.max_len <= 36, "mapped %lu bytes of an absurd root table", fp.max_len);
+	// The RSDT pointer leads to something else.
+	make_rsdp(0, madt4_pa, 0);
+	KT_EXPECT_EQ(t, find(20, "APIC"), -1);
+	KT_EXPECT(t, strstr(err, "has signature \"APIC\"") != NULL, "reason \"%s\"", err);
+	// ... or nowhere.
+	make_rsdp(0, 0xdead0000, 0);
+	KT_EXPECT_EQ(t, find(20, "APIC"), -1);
+	KT_EXPECT(t, strstr(err, "unreadable") != NULL, "reason \"%s\"", err);
 }
