@@ -18,6 +18,8 @@
 #include "kernel/x86.h"
 #include "mm/mm.h"
 
+struct madt_info madt;
+
 // RSDP: "RSD PTR ", checksum over bytes 0..19, OEM id, revision, RSDT
 // address; revision >= 2 adds length, XSDT address and a checksum over 36.
 #define RSDP_V1_LEN 20
@@ -364,4 +366,145 @@ int acpi_find_table(const u8 *rsdp, u32 rsdp_len, const char sig[4], acpi_map_fn
 	else
 		set_err(err, errlen, "no %.4s table among %u %s entries", sig, nlook, root_name);
 	return -1;
+}
+
+// ---- the kernel's side
+
+// MAXPHYADDR: physical address bits. A page-table entry with an address
+// beyond it has reserved bits set and faults on use, so no mapping of a
+// firmware-supplied address may go there.
+static unsigned phys_addr_bits(void)
+{
+	u32 a, b, c, d;
+	cpuid(0x80000000, 0, &a, &b, &c, &d);
+	if (a < 0x80000008)
+		return 36;
+	cpuid(0x80000008, 0, &a, &b, &c, &d);
+	return a & 0xff;
+}
+
+static bool in_direct_map(u64 pa, u64 len)
+{
+	u64 end = pa + len;
+	if (end > KVA_BASE - DIRECT_MAP)
+		return false;
+	for (u64 p = ALIGN_DOWN(pa, PAGE_SIZE); p < end; p += PAGE_SIZE) {
+		u64 flags;
+		if (vm_translate((u64)phys_to_virt(p), &flags) != p || !(flags & PTE_P))
+			return false;
+	}
+	return true;
+}
+
+const void *acpi_map_phys(u64 pa, u64 len, void *ctx)
+{
+	(void)ctx;
+	if (len == 0 || len > UINT64_MAX - pa || pa + len > (1ull << phys_addr_bits()))
+		return NULL;
+	// Tables in ACPI-data RAM (and the first MiB) are in the direct map
+	// already; those in "reserved" ranges (QEMU/SeaBIOS puts them there)
+	// need a mapping of their own. Write-back either way: tables are RAM.
+	if (in_direct_map(pa, len))
+		return phys_to_virt(pa);
+	return vm_map_phys(pa, len, VM_READ);
+}
+
+// rsdp_scan: the first valid RSDP on a 16-byte boundary in [start, end)
+// of the first MiB, or 0.
+static u64 rsdp_scan(u64 start, u64 end)
+{
+	for (u64 pa = start; pa + RSDP_V1_LEN <= end; pa += 16) {
+		const u8 *p = phys_to_virt(pa);
+		if (memcmp(p, "RSD PTR ", 8) != 0 || !acpi_checksum_ok(p, RSDP_V1_LEN))
+			continue;
+		if (p[RSDP_REVISION] >= 2 && (pa + RSDP_V2_LEN > end || !acpi_checksum_ok(p, RSDP_V2_LEN)))
+			continue;
+		return pa;
+	}
+	return 0;
+}
+
+u64 acpi_rsdp_search(void)
+{
+	u64 ebda = (u64)rd16(phys_to_virt(0x40e)) << 4;
+	if (ebda && ebda + 1024 <= 0xa0000) {
+		u64 pa = rsdp_scan(ebda, ebda + 1024);
+		if (pa)
+			return pa;
+	}
+	return rsdp_scan(0xe0000, 0x100000);
+}
+
+static const char *polarity_name(u16 flags)
+{
+	static const char *const names[] = {"bus polarity", "active high", "reserved polarity", "active low"};
+	return names[MADT_POLARITY(flags)];
+}
+
+static const char *trigger_name(u16 flags)
+{
+	static const char *const names[] = {"bus trigger", "edge", "reserved trigger", "level"};
+	return names[MADT_TRIGGER(flags)];
+}
+
+static void madt_log(const struct madt_info *m)
+{
+	for (u32 i = 0; i < m->ncpus; i++) {
+		const struct madt_cpu *c = &m->cpus[i];
+		pr_info("acpi:   CPU %u: APIC id %u, uid %u%s%s", i, c->apic_id, c->uid, c->x2apic ? ", x2APIC" : "",
+			c->enabled ? "" : ", online-capable (not enabled)");
+	}
+	for (u32 i = 0; i < m->nioapics; i++)
+		pr_info("acpi:   IOAPIC id %u at %#x, GSI base %u", m->ioapics[i].id, m->ioapics[i].addr,
+			m->ioapics[i].gsi_base);
+	for (u32 i = 0; i < m->noverrides; i++) {
+		const struct madt_override *o = &m->overrides[i];
+		pr_info("acpi:   override: ISA IRQ %u -> GSI %u, %s, %s", o->bus_irq, o->gsi,
+			polarity_name(o->flags), trigger_name(o->flags));
+	}
+	for (u32 i = 0; i < m->warnings && i < MADT_MAX_WARNINGS; i++)
+		pr_warn("acpi: MADT: %s", m->warning[i]);
+	if (m->warnings > MADT_MAX_WARNINGS)
+		pr_warn("acpi: MADT: %u more warnings", m->warnings - MADT_MAX_WARNINGS);
+	char more[64] = "";
+	if (m->cpus_seen > m->ncpus)
+		ksnprintf(more, sizeof(more), " (%u more not recorded)", m->cpus_seen - m->ncpus);
+	pr_info("acpi: MADT: %u CPU%s%s, %u IOAPIC%s, %u override%s, lapic %#lx%s", m->ncpus,
+		m->ncpus == 1 ? "" : "s", more, m->nioapics, m->nioapics == 1 ? "" : "s", m->noverrides,
+		m->noverrides == 1 ? "" : "s", m->lapic_addr, m->pcat_compat ? ", 8259 PICs present" : "");
+}
+
+bool acpi_init(const struct bootinfo *bi)
+{
+	u8 rsdp[RSDP_V2_LEN];
+	u32 rsdp_len;
+	char where[48], err[160];
+
+	memset(&madt, 0, sizeof(madt));
+	if (bi->rsdp_len) {
+		rsdp_len = MIN(bi->rsdp_len, (u32)sizeof(rsdp));
+		memcpy(rsdp, bi->rsdp, rsdp_len);
+		strlcpy(where, "from the loader", sizeof(where));
+	} else {
+		u64 pa = acpi_rsdp_search();
+		if (!pa) {
+			pr_warn("acpi: no RSDP from the loader or in the BIOS areas; falling back to one CPU");
+			return false;
+		}
+		const u8 *p = phys_to_virt(pa);
+		rsdp_len = p[RSDP_REVISION] >= 2 ? RSDP_V2_LEN : RSDP_V1_LEN;
+		memcpy(rsdp, p, rsdp_len);
+		ksnprintf(where, sizeof(where), "at %#lx", pa);
+	}
+	pr_info("acpi: RSDP revision %u %s, OEM \"%.6s\"", rsdp[RSDP_REVISION], where, (const char *)rsdp + 9);
+
+	const void *table;
+	u64 len;
+	if (acpi_find_table(rsdp, rsdp_len, "APIC", acpi_map_phys, NULL, &table, &len, err, sizeof(err)) < 0 ||
+	    madt_parse(table, len, &madt, err, sizeof(err)) < 0) {
+		pr_warn("acpi: %s; falling back to one CPU", err);
+		return false;
+	}
+	madt_log(&madt);
+	return true;
 }

@@ -79,3 +79,25 @@ int madt_parse(const void *table, u64 len, struct madt_info *out, char *err, siz
 typedef const void *(*acpi_map_fn)(u64 pa, u64 len, void *ctx);
 int acpi_find_table(const u8 *rsdp, u32 rsdp_len, const char sig[4], acpi_map_fn map, void *ctx,
 		    const void **table, u64 *len, char *err, size_t errlen);
+
+// acpi_map_phys: the kernel's acpi_map_fn (ctx unused). The direct-map
+// address when every page of the range is in the direct map, else a new
+// read-only vm_map_phys mapping (permanent). NULL for a range beyond the
+// CPU's physical address width or when mapping fails.
+const void *acpi_map_phys(u64 pa, u64 len, void *ctx);
+
+// acpi_rsdp_search: BIOS search for "RSD PTR " on 16-byte boundaries in the
+// first KiB of the EBDA (segment at physical 0x40e) and in 0xE0000..0xFFFFF,
+// via phys_to_virt (the first MiB is in the direct map; needs mm_init).
+// Returns the physical address of the first RSDP with a valid checksum (and
+// extended checksum for revision >= 2), or 0.
+u64 acpi_rsdp_search(void);
+
+// acpi_init: the kernel's entry; call once, after mm_init, before the APs
+// run. RSDP from bi->rsdp/rsdp_len (the loader's copy), else
+// acpi_rsdp_search(); finds and parses the MADT into `madt`, logging one
+// line per CPU, IOAPIC and override and a summary. On any failure it warns
+// with the reason and returns false; madt then describes zero CPUs and the
+// SMP code uses only the boot CPU. Never panics.
+bool acpi_init(const struct bootinfo *bi);
+extern struct madt_info madt;

@@ -888,3 +888,142 @@ KTEST(acpi, find_bogus_pointers_and_lengths)
 	KT_EXPECT_EQ(t, find(20, "APIC"), -1);
 	KT_EXPECT(t, strstr(err, "unreadable") != NULL, "reason \"%s\"", err);
 }
+
+// ---- the machine we booted on
+
+// QEMU's firmware configuration device: selector port 0x510, data 0x511.
+// Key 0 reads "QEMU"; key 5 (FW_CFG_NB_CPUS) is the -smp CPU count, a
+// second opinion that does not come from the ACPI tables.
+static void fw_cfg_read(u16 key, void *buf, u32 n)
+{
+	__asm__ volatile("outw %0, %1" ::"a"(key), "Nd"((u16)0x510));
+	for (u32 i = 0; i < n; i++)
+		((u8 *)buf)[i] = inb(0x511);
+}
+
+static int qemu_cpu_count(void)
+{
+	char sig[4];
+	u16 n;
+	fw_cfg_read(0, sig, 4);
+	if (memcmp(sig, "QEMU", 4) != 0)
+		return -1;
+	fw_cfg_read(5, &n, 2);
+	return n;
+}
+
+static u32 boot_apic_id(void)
+{
+	u32 a, b, c, d;
+	cpuid(1, 0, &a, &b, &c, &d);
+	return b >> 24;
+}
+
+KTEST(acpi, map_phys)
+{
+	KT_EXPECT(t, acpi_map_phys(0, 0, NULL) == NULL, "zero length mapped");
+	KT_EXPECT(t, acpi_map_phys(0xfffffffffffff000ull, 0x2000, NULL) == NULL, "wrapping range mapped");
+	// Beyond MAXPHYADDR the page-table entry would have reserved bits set.
+	KT_EXPECT(t, acpi_map_phys(1ull << 52, 36, NULL) == NULL, "address beyond 52 bits mapped");
+	// RAM in the direct map is used in place.
+	static const char probe[] = "acpi_map_phys";
+	u64 pa = virt_to_phys(probe);
+	KT_EXPECT(t, acpi_map_phys(pa, sizeof(probe), NULL) == phys_to_virt(pa), "direct-map RAM not used in place");
+	KT_EXPECT(t, acpi_map_phys(0xf0000, 16, NULL) == phys_to_virt(0xf0000), "first MiB not used in place");
+}
+
+KTEST(acpi, rsdp_search)
+{
+	u64 pa = acpi_rsdp_search();
+	KT_ASSERT(t, pa != 0, "no RSDP in the EBDA or 0xE0000..0xFFFFF (SeaBIOS puts one there)");
+	KT_EXPECT(t, pa % 16 == 0 && pa >= 0x80000 && pa < 0x100000, "RSDP at %#lx", pa);
+	const u8 *p = phys_to_virt(pa);
+	KT_EXPECT(t, memcmp(p, "RSD PTR ", 8) == 0 && acpi_checksum_ok(p, 20), "bad RSDP at %#lx", pa);
+	if (bootinfo.rsdp_len)
+		KT_EXPECT(t, memcmp(p, bootinfo.rsdp, 20) == 0, "RSDP at %#lx differs from the loader's copy", pa);
+}
+
+KTEST(acpi, find_on_this_machine)
+{
+	KT_ASSERT(t, bootinfo.rsdp_len != 0, "the loader gave no RSDP");
+	static const char *const sigs[] = {"APIC", "FACP"};	// QEMU q35 has both
+	for (u32 i = 0; i < ARRAY_SIZE(sigs); i++) {
+		err[0] = 0;
+		int r = acpi_find_table(bootinfo.rsdp, bootinfo.rsdp_len, sigs[i], acpi_map_phys, NULL, &found,
+					&found_len, err, sizeof(err));
+		KT_EXPECT(t, r == 0, "%s not found: %s", sigs[i], err);
+		if (r < 0)
+			continue;
+		// SeaBIOS puts the tables in a reserved range: mapped for us, not
+		// in the direct map. Either way the bytes are the table.
+		u64 va = (u64)found;
+		KT_EXPECT(t, (va >= IOMAP_BASE && va < KVA_END) || (va >= DIRECT_MAP && va < KVA_BASE),
+			  "%s at %p, outside the direct map and the iomap range", sigs[i], found);
+		KT_EXPECT(t, memcmp(found, sigs[i], 4) == 0 && acpi_checksum_ok(found, found_len),
+			  "%s at %p: wrong signature or checksum", sigs[i], found);
+	}
+	KT_EXPECT_EQ(t, acpi_find_table(bootinfo.rsdp, bootinfo.rsdp_len, "NONE", acpi_map_phys, NULL, &found,
+					&found_len, err, sizeof(err)),
+		     -1);
+}
+
+static struct madt_info saved;
+static struct bootinfo fake_bi;
+
+KTEST(acpi, init_failure_falls_back)
+{
+	memcpy(&saved, &madt, sizeof(madt));
+	memset(&fake_bi, 0, sizeof(fake_bi));
+	make_rsdp(0, 0x1000, 0);
+	rsdp[8] ^= 1;
+	memcpy(fake_bi.rsdp, rsdp, 20);
+	fake_bi.rsdp_len = 20;
+	madt.ncpus = 7;		// whatever was there is cleared
+	KT_EXPECT(t, !acpi_init(&fake_bi), "acpi_init accepted an RSDP with a bad checksum");
+	KT_EXPECT_EQ(t, madt.ncpus, 0);
+	KT_EXPECT_EQ(t, madt.nioapics, 0);
+	memcpy(&madt, &saved, sizeof(madt));
+}
+
+static void check_machine_madt(struct kt *t)
+{
+	KT_ASSERT(t, madt.ncpus >= 1, "no CPUs recorded");
+	u32 me = boot_apic_id();
+	bool found_me = false;
+	for (u32 i = 0; i < madt.ncpus; i++) {
+		found_me |= madt.cpus[i].apic_id == me;
+		for (u32 j = 0; j < i; j++)
+			KT_EXPECT(t, madt.cpus[i].apic_id != madt.cpus[j].apic_id, "CPUs %u and %u share APIC id %u", j,
+				  i, madt.cpus[i].apic_id);
+	}
+	KT_EXPECT(t, found_me, "the boot CPU's APIC id %u is not among the %u CPUs", me, madt.ncpus);
+	KT_EXPECT_EQ(t, madt.lapic_addr, 0xfee00000);
+	bool ioapic = false;
+	for (u32 i = 0; i < madt.nioapics; i++)
+		ioapic |= madt.ioapics[i].addr == 0xfec00000;
+	KT_EXPECT(t, ioapic, "no IOAPIC at 0xfec00000 among %u", madt.nioapics);
+	int qemu = qemu_cpu_count();
+	if (qemu > 0)
+		KT_EXPECT(t, madt.ncpus == (u32)qemu, "MADT has %u CPUs, QEMU's fw_cfg says %d", madt.ncpus, qemu);
+	KT_EXPECT_EQ(t, madt.ncpus, madt.cpus_seen);
+	KT_EXPECT_EQ(t, madt.warnings, 0);
+}
+
+KTEST(acpi, init_by_bios_search)
+{
+	memset(&fake_bi, 0, sizeof(fake_bi));	// no RSDP from the loader
+	KT_ASSERT(t, acpi_init(&fake_bi), "acpi_init failed (see the warning above)");
+	check_machine_madt(t);
+	memcpy(&saved, &madt, sizeof(madt));
+}
+
+KTEST(acpi, init_this_machine)
+{
+	KT_ASSERT(t, bootinfo.rsdp_len != 0, "the loader gave no RSDP");
+	KT_ASSERT(t, acpi_init(&bootinfo), "acpi_init failed (see the warning above)");
+	check_machine_madt(t);
+	// The loader's RSDP and the BIOS search lead to the same tables.
+	KT_EXPECT_EQ(t, madt.ncpus, saved.ncpus);
+	for (u32 i = 0; i < madt.ncpus && i < saved.ncpus; i++)
+		KT_EXPECT_EQ(t, madt.cpus[i].apic_id, saved.cpus[i].apic_id);
+}
