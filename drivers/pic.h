@@ -1,15 +1,11 @@
-// Legacy 8259 interrupt controllers, remapped to vectors 32..47. They carry
-// the PIT tick and the UART IRQs until the SMP issue moves to the IOAPIC.
+// Legacy 8259 interrupt controllers. The kernel routes device interrupts
+// through the IOAPIC (drivers/ioapic.h); the PICs are only remapped away
+// from the exception vectors and masked, so a stray one cannot look like
+// a CPU exception.
 #pragma once
 
 #include "kernel/types.h"
 
-#define IRQ_BASE 32
+#define IRQ_BASE 32	// ISA IRQ n arrives on vector IRQ_BASE + n
 
-void pic_init(void);			// remap, everything masked
-void pic_unmask(unsigned irq);
-void pic_mask(unsigned irq);
-void pic_eoi(unsigned irq);
-// pic_spurious: true if an interrupt on IRQ 7 or 15 was spurious (and so
-// must not be acknowledged as a real one).
-bool pic_spurious(unsigned irq);
+void pic_disable(void);

@@ -1,7 +1,7 @@
 // 16550 UART: polled transmit, interrupt-driven receive into a ring.
 
 #include "drivers/uart.h"
-#include "drivers/pic.h"
+#include "drivers/ioapic.h"
 #include "kernel/x86.h"
 
 enum {
@@ -79,7 +79,7 @@ void uart_enable_rx_irq(struct uart *u)
 {
 	if (!u->present)
 		return;
-	pic_unmask(u->irq);
+	ioapic_unmask_isa(u->irq);
 	outb(u->port + IER, IER_RDA);
 }
 

@@ -1,17 +1,23 @@
-// Identity of the running CPU. Until SMP bring-up (the SMP issue) only the
-// bootstrap processor runs kernel code, so it is CPU 0; per-CPU data through
-// GS replaces this then.
+// Identity of the running CPU and CPUID feature detection.
 #pragma once
 
 #include "kernel/types.h"
 
-static inline unsigned this_cpu_id(void) { return 0; }
+// this_cpu_id: the running CPU's dense number (0 = boot CPU), from the
+// per-CPU area (kernel/percpu.h). Stable only while the thread cannot
+// migrate (preemption or interrupts off); otherwise a hint for messages.
+static inline unsigned this_cpu_id(void)
+{
+	unsigned id;
+	__asm__ volatile("movl %%gs:24, %0" : "=r"(id));	// PERCPU_OFF_ID
+	return id;
+}
 
 struct cpuinfo {
 	char vendor[13];
 	char brand[49];
 	u32 family, model, stepping;
-	bool nx, huge_1g, x2apic, invariant_tsc, apic;
+	bool nx, huge_1g, x2apic, invariant_tsc, apic, tsc_deadline;
 };
 extern struct cpuinfo boot_cpu;
 

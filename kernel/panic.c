@@ -8,6 +8,7 @@
 #include "kernel/ksyms.h"
 #include "kernel/layout.h"
 #include "kernel/printf.h"
+#include "kernel/thread.h"
 #include "kernel/x86.h"
 #include "tests/kernel/ktest.h"
 
@@ -69,7 +70,7 @@ static void __noreturn vpanic_at(u64 rip, u64 rbp, const char *fmt, va_list ap)
 	}
 	bool f = console_lock();
 	kprintf_locked("panic: %s\n", msg);
-	kprintf_locked("cpu %u\n", this_cpu_id());
+	kprintf_locked("cpu %u, thread %s\n", this_cpu_id(), current_thread_name());
 	backtrace_print_locked(rip, rbp);
 	console_unlock(f);
 	ktest_on_panic(msg);

@@ -1,8 +1,10 @@
-// Ticket spinlocks with owner tracking and recursion detection.
+// Ticket spinlocks with owner tracking, recursion and lockup detection.
 
 #include "kernel/spinlock.h"
 #include "kernel/cpu.h"
 #include "kernel/panic.h"
+#include "kernel/percpu.h"
+#include "kernel/time.h"
 #include "kernel/x86.h"
 
 void spin_init(struct spinlock *l, const char *name)
@@ -24,24 +26,59 @@ static void note_owner(struct spinlock *l, void *pc)
 	l->owner_pc = pc;
 }
 
-bool spin_lock_irqsave(struct spinlock *l)
+static void __noinline lockup(struct spinlock *l, u32 ticket)
 {
-	bool f = irq_save();
+	panic("spinlock lockup: cpu %u waited %llu s for lock %s (ticket %u, serving %u), held by cpu %d "
+	      "taken at %p", this_cpu_id(), SPIN_LOCKUP_NS / 1000000000, l->name, ticket,
+	      __atomic_load_n(&l->serving, __ATOMIC_RELAXED), l->owner_cpu, l->owner_pc);
+}
+
+static void acquire(struct spinlock *l, void *pc)
+{
 	if (spin_held_by_me(l))
 		panic("spinlock recursion: lock %s already held by cpu %d (taken at %p)", l->name,
 		      l->owner_cpu, l->owner_pc);
 	// Relaxed is enough to take a ticket; the acquire load below orders
 	// the critical section after the lock is ours.
 	u32 t = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
-	while (__atomic_load_n(&l->serving, __ATOMIC_ACQUIRE) != t)
-		cpu_relax();
-	note_owner(l, __builtin_return_address(0));
+	if (__atomic_load_n(&l->serving, __ATOMIC_ACQUIRE) != t) {
+		u64 start = nanotime();
+		for (unsigned n = 1; __atomic_load_n(&l->serving, __ATOMIC_ACQUIRE) != t; n++) {
+			cpu_relax();
+			if ((n & 0xffff) == 0 && nanotime() - start > SPIN_LOCKUP_NS)
+				lockup(l, t);
+		}
+	}
+	note_owner(l, pc);
+}
+
+static void release(struct spinlock *l)
+{
+	l->owner_cpu = -1;
+	l->owner_pc = NULL;
+	// Release: every store of the critical section is visible before the
+	// next ticket holder sees its turn.
+	__atomic_store_n(&l->serving, l->serving + 1, __ATOMIC_RELEASE);
+}
+
+bool spin_lock_irqsave(struct spinlock *l)
+{
+	bool f = irq_save();
+	preempt_disable();
+	acquire(l, __builtin_return_address(0));
 	return f;
+}
+
+void spin_lock(struct spinlock *l)
+{
+	preempt_disable();
+	acquire(l, __builtin_return_address(0));
 }
 
 bool spin_trylock_irqsave(struct spinlock *l, unsigned long spins, bool *irqs_were_on)
 {
 	bool f = irq_save();
+	preempt_disable();
 	for (; spins; spins--) {
 		u32 s = __atomic_load_n(&l->serving, __ATOMIC_RELAXED);
 		u32 want = s;
@@ -56,15 +93,19 @@ bool spin_trylock_irqsave(struct spinlock *l, unsigned long spins, bool *irqs_we
 		cpu_relax();
 	}
 	irq_restore(f);
+	preempt_enable();
 	return false;
 }
 
 void spin_unlock_irqrestore(struct spinlock *l, bool irqs_were_on)
 {
-	l->owner_cpu = -1;
-	l->owner_pc = NULL;
-	// Release: every store of the critical section is visible before the
-	// next ticket holder sees its turn.
-	__atomic_store_n(&l->serving, l->serving + 1, __ATOMIC_RELEASE);
+	release(l);
 	irq_restore(irqs_were_on);
+	preempt_enable();	// may switch threads now that interrupts are on
+}
+
+void spin_unlock(struct spinlock *l)
+{
+	release(l);
+	preempt_enable();
 }

@@ -1,5 +1,13 @@
-// Spinlocks: ticket locks that record their owner for debugging. A CPU
-// that takes a lock it already holds panics (recursion is a deadlock).
+// Spinlocks: ticket locks (FIFO, so no CPU starves under contention) that
+// disable interrupts and preemption while held and record their owner
+// (CPU and acquire site) for debugging. Taking a lock the CPU already
+// holds panics (recursion is a deadlock), and so does waiting for one
+// longer than SPIN_LOCKUP_NS (a lost unlock or a lock-order deadlock),
+// naming the lock, its owner and where the owner took it.
+//
+// A spinlock never sleeps and its holder must not block, yield or wait
+// for another CPU's interrupts (IPIs). Where locks nest, the lock order is
+// written beside the locks (mm/vm.c, kernel/sched.c).
 #pragma once
 
 #include "kernel/types.h"
@@ -15,13 +23,18 @@ struct spinlock {
 };
 
 #define SPINLOCK_INIT(n) { .next = 0, .serving = 0, .name = (n), .owner_cpu = -1, .owner_pc = NULL }
+#define SPIN_LOCKUP_NS 10000000000ull	// 10 s
 
 void spin_init(struct spinlock *l, const char *name);
-// spin_lock_irqsave disables interrupts, takes the lock and returns the
-// previous interrupt state for spin_unlock_irqrestore.
+// spin_lock_irqsave disables interrupts and preemption, takes the lock and
+// returns the previous interrupt state for spin_unlock_irqrestore.
 bool spin_lock_irqsave(struct spinlock *l);
 void spin_unlock_irqrestore(struct spinlock *l, bool irqs_were_on);
 // spin_trylock_irqsave: like spin_lock_irqsave but gives up after about
 // `spins` attempts and returns false with interrupts restored.
 bool spin_trylock_irqsave(struct spinlock *l, unsigned long spins, bool *irqs_were_on);
+// spin_lock/spin_unlock: for code that already runs with interrupts off
+// (the scheduler); they leave the interrupt flag alone.
+void spin_lock(struct spinlock *l);
+void spin_unlock(struct spinlock *l);
 bool spin_held_by_me(const struct spinlock *l);

@@ -67,3 +67,10 @@ void time_measure_pit(u16 ticks, u64 *pit_ns, u64 *tsc_ns)
 	*pit_ns = (u64)ticks * 1000000000ull / PIT_HZ;
 	*tsc_ns = tsc_to_ns(b - a);
 }
+
+void udelay(u64 us)
+{
+	u64 t0 = nanotime();
+	while (nanotime() - t0 < us * 1000)
+		cpu_relax();
+}

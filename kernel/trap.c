@@ -4,12 +4,14 @@
 // registered for their line.
 
 #include "kernel/trap.h"
+#include "drivers/lapic.h"
 #include "drivers/pic.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/ksyms.h"
 #include "kernel/panic.h"
 #include "kernel/printf.h"
+#include "kernel/thread.h"
 #include "kernel/x86.h"
 #include "mm/mm.h"
 
@@ -26,7 +28,8 @@ struct idt_entry {
 static struct idt_entry idt[256];
 extern const char trap_stubs[];		// 256 stubs, 16 bytes each (trapasm.S)
 
-static irq_handler_t irq_handlers[16];
+// Handlers by vector (32..255); set during boot, read by every CPU.
+static irq_handler_t handlers[256];
 void (*trap_catch_hook)(struct trapframe *tf, u64 cr2);
 
 static const char *const exception_names[32] = {
@@ -45,7 +48,15 @@ const char *trap_name(u64 vector)
 	if (vector < 32)
 		return exception_names[vector];
 	if (vector >= IRQ_BASE && vector < IRQ_BASE + 16)
-		return "legacy IRQ";
+		return "ISA IRQ";
+	switch (vector) {
+	case VEC_TIMER: return "timer";
+	case VEC_IPI_RESCHED: return "reschedule IPI";
+	case VEC_IPI_TLB: return "TLB shootdown IPI";
+	case VEC_IPI_STW: return "stop-the-world IPI";
+	case VEC_IPI_CALL: return "call IPI";
+	case VEC_SPURIOUS: return "spurious";
+	}
 	return "interrupt";
 }
 
@@ -71,12 +82,24 @@ void idt_init(void)
 			.off_hi = a >> 32,
 		};
 	}
+	idt_load();
+}
+
+void idt_load(void)
+{
 	load_idt(idt, sizeof(idt) - 1);
+}
+
+void intr_register(unsigned vector, irq_handler_t h)
+{
+	if (vector < 32 || vector > 255 || vector == VEC_SPURIOUS)
+		panic("intr_register: vector %u is not an interrupt vector", vector);
+	handlers[vector] = h;
 }
 
 void irq_register(unsigned irq, irq_handler_t h)
 {
-	irq_handlers[irq] = h;
+	intr_register(IRQ_BASE + irq, h);
 }
 
 static bool canonical(u64 a)
@@ -88,8 +111,9 @@ int trap_describe(const struct trapframe *tf, u64 cr2, char *buf, size_t size)
 {
 	char sym[96];
 	ksym_format(sym, sizeof(sym), tf->rip);
-	int n = ksnprintf(buf, size, "%s (vector %lu) error 0x%lx on cpu %u\n  rip %p %s  rsp %p\n",
-			  trap_name(tf->vector), tf->vector, tf->error, this_cpu_id(), (void *)tf->rip,
+	int n = ksnprintf(buf, size, "%s (vector %lu) error 0x%lx on cpu %u thread %s\n  rip %p %s  rsp %p\n",
+			  trap_name(tf->vector), tf->vector, tf->error, this_cpu_id(), current_thread_name(),
+			  (void *)tf->rip,
 			  sym, (void *)tf->rsp);
 	size_t used = (size_t)n < size ? (size_t)n : size;
 	if (tf->vector == T_PAGE_FAULT) {
@@ -158,17 +182,16 @@ void trap(struct trapframe *tf)
 			trap_catch_hook(tf, cr2);
 		fatal_exception(tf, cr2);
 	}
-	if (tf->vector >= IRQ_BASE && tf->vector < IRQ_BASE + 16) {
-		unsigned irq = tf->vector - IRQ_BASE;
-		if (pic_spurious(irq))
-			return;
-		if (irq_handlers[irq])
-			irq_handlers[irq](tf);
-		pic_eoi(irq);
-		return;
-	}
-	pr_warn("trap: unexpected interrupt vector %lu on cpu %u (rip %p)", tf->vector, this_cpu_id(),
-		(void *)tf->rip);
+	if (tf->vector == VEC_SPURIOUS)
+		return;		// the LAPIC wants no EOI for it
+	irq_handler_t h = handlers[tf->vector];
+	if (h)
+		h(tf);
+	else
+		pr_warn("trap: unexpected interrupt vector %lu on cpu %u (rip %p)", tf->vector, this_cpu_id(),
+			(void *)tf->rip);
+	lapic_eoi();
+	sched_irq_exit(tf);	// may switch threads; returns when this one runs again
 }
 
 void trap_triple_fault(void)

@@ -29,8 +29,11 @@ struct trapframe {
 #define PF_RSVD 0x08
 #define PF_FETCH 0x10
 
-void gdt_init(void);		// kernel GDT + TSS with a double-fault stack
-void idt_init(void);		// all 256 vectors -> trap()
+struct cpu;
+void gdt_init_boot(void);	// boot CPU's GDT + TSS with a double-fault stack
+void gdt_init_cpu(struct cpu *c, u64 df_stack_top);
+void idt_init(void);		// all 256 vectors -> trap(); loads it on this CPU
+void idt_load(void);		// loads the (shared) IDT on this CPU
 void trap(struct trapframe *tf);
 const char *trap_name(u64 vector);
 
@@ -39,8 +42,11 @@ const char *trap_name(u64 vector);
 // CPU) into buf. Returns the length it wanted, like ksnprintf.
 int trap_describe(const struct trapframe *tf, u64 cr2, char *buf, size_t size);
 
+// Interrupt handlers run with interrupts off and must not block, take a
+// lock that is held with interrupts on, or allocate frames.
 typedef void (*irq_handler_t)(struct trapframe *tf);
-void irq_register(unsigned irq, irq_handler_t h);
+void irq_register(unsigned irq, irq_handler_t h);	// ISA IRQ (vector IRQ_BASE + irq)
+void intr_register(unsigned vector, irq_handler_t h);	// any vector 32..254
 
 // A hook that may claim an exception before it is treated as fatal (the
 // test runner uses it to catch faults it provoked on purpose). It returns

@@ -113,7 +113,8 @@ void frame_print_stats(void);
 // virtual range (KVA_BASE..KVA_END). Returns 0, or -1 (nothing mapped)
 // when page-table memory runs out or the range is not free.
 int vm_map(u64 va, u64 pa, u64 len, u64 prot);
-// vm_unmap: unmaps [va, va+len) (4 KiB pages) and flushes the TLB.
+// vm_unmap: unmaps [va, va+len) (4 KiB pages) and flushes the TLBs of all
+// CPUs; interrupts must be on when other CPUs are online.
 void vm_unmap(u64 va, u64 len);
 // vm_protect: changes the protection of mapped 4 KiB pages; -1 if any
 // page in the range is unmapped (then nothing changed).
@@ -126,8 +127,15 @@ u64 vm_translate(u64 va, u64 *flags);
 // NULL when the range or page-table memory runs out. For firmware tables
 // and device registers (VM_NOCACHE); the mapping is permanent.
 void *vm_map_phys(u64 pa, u64 len, u64 prot);
+// tlb_flush_page/tlb_flush_all: this CPU only. vm_unmap and vm_protect
+// also shoot the range down on the other CPUs (kernel/smp.h), so they
+// need interrupts on once more than one CPU is online.
 void tlb_flush_page(u64 va);
 void tlb_flush_all(void);
+// For AP bring-up: switch this CPU to the kernel's page table; copy the
+// kernel half (PML4 slots 256..511) into another top-level table.
+void vm_load_kernel_page_table(void);
+void vm_copy_kernel_half(u64 *pml4);
 u64 vm_direct_map_bytes(void);		// RAM mapped in the direct map
 
 static inline u64 virt_to_phys(const void *p)

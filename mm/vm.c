@@ -21,6 +21,7 @@
 #include "kernel/cpu.h"
 #include "kernel/panic.h"
 #include "kernel/printf.h"
+#include "kernel/smp.h"
 #include "kernel/spinlock.h"
 #include "kernel/string.h"
 #include "kernel/x86.h"
@@ -168,6 +169,18 @@ void vm_init(struct memmap *mem, const struct bootinfo *bi)
 		_rodata, _erodata, _data, _ebss);
 }
 
+void vm_load_kernel_page_table(void)
+{
+	__asm__ volatile("mov %0, %%cr3" ::"r"(virt_to_phys(kernel_pml4)) : "memory");
+}
+
+void vm_copy_kernel_half(u64 *pml4)
+{
+	bool irq = spin_lock_irqsave(&vm_lock);
+	memcpy(pml4 + 256, kernel_pml4 + 256, 256 * sizeof(u64));
+	spin_unlock_irqrestore(&vm_lock, irq);
+}
+
 u64 vm_direct_map_bytes(void)
 {
 	return direct_bytes;
@@ -272,6 +285,7 @@ void vm_unmap(u64 va, u64 len)
 	bool irq = spin_lock_irqsave(&vm_lock);
 	unmap_locked(va, len);
 	spin_unlock_irqrestore(&vm_lock, irq);
+	tlb_shootdown(va, len);
 }
 
 int vm_protect(u64 va, u64 len, u64 prot)
@@ -292,5 +306,7 @@ int vm_protect(u64 va, u64 len, u64 prot)
 		tlb_flush_page(a);
 	}
 	spin_unlock_irqrestore(&vm_lock, irq);
+	if (r == 0)
+		tlb_shootdown(va, len);
 	return r;
 }

@@ -8,6 +8,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/cpu.h"
 #include "kernel/glob.h"
+#include "kernel/percpu.h"
 #include "kernel/printf.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
@@ -17,13 +18,6 @@ extern const struct kbench_case __start_kbench[], __stop_kbench[];
 
 #define MAX_ITERS 1000000000ull		// never more than 1e9 iterations (as Go)
 #define LINE_MAX 256
-
-// CPUs running kernel code, the -P of a result line. Only the bootstrap
-// CPU runs until the SMP issue, which replaces this with the online count.
-static unsigned cpus_online(void)
-{
-	return 1;
-}
 
 // ---------------------------------------------------------------- timer and reports
 
@@ -250,7 +244,7 @@ void kbench_run(const char *glob)
 {
 	static struct kb b;	// static: keeps the runner's frame small
 	char line[LINE_MAX];
-	unsigned procs = cpus_online();
+	unsigned procs = ncpus_online;	// the -P of a result line
 	u64 goal_ns = (u64)kconfig.benchtime_ms * 1000000;
 	int width = 0, matched = 0, failed = 0;
 

@@ -8,8 +8,10 @@
 #include "kernel/glob.h"
 #include "kernel/layout.h"
 #include "kernel/panic.h"
+#include "kernel/percpu.h"
 #include "kernel/printf.h"
 #include "kernel/string.h"
+#include "kernel/thread.h"
 #include "kernel/time.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
@@ -18,10 +20,11 @@ extern const struct ktest_case __start_ktests[], __stop_ktests[];
 
 #define MAX_SUITES 128
 
-// The run in progress. Only the CPU running the tests writes these; the
-// timer interrupt (same CPU) and panic (any CPU) read them.
+// The run in progress. Only the thread running the tests writes these;
+// timer interrupts and panics (any CPU) read them.
 static struct {
 	struct kt *cur;			// the running test, or NULL
+	struct thread *thread;		// the thread running the tests
 	int case_no;			// its number within the suite
 	int suite_no;			// its suite's number in the top-level plan
 	const char *suite;
@@ -63,9 +66,10 @@ void kt_skip(struct kt *t, const char *fmt, ...)
 static void catch_fault(struct trapframe *tf, u64 cr2)
 {
 	struct kt *t = run.cur;
-	if (!t || !t->fault.armed)
-		return;
+	if (!t || !t->fault.armed || current_thread() != run.thread)
+		return;		// not provoked by the test itself (a helper thread, another CPU)
 	t->fault.armed = false;
+	this_cpu()->preempt_count = t->fault.preempt_count;
 	t->fault.vector = tf->vector;
 	t->fault.error = tf->error;
 	t->fault.cr2 = cr2;
@@ -80,6 +84,7 @@ void kt_fault_arm(struct kt *t)
 {
 	memset(&t->fault, 0, sizeof(t->fault));
 	t->fault.irqs_were_on = irqs_enabled();
+	t->fault.preempt_count = preempt_count();
 	trap_catch_hook = catch_fault;
 	t->fault.armed = true;
 }
@@ -92,9 +97,12 @@ void kt_fault_disarm(struct kt *t)
 static void catch_panic(const char *msg)
 {
 	struct kt *t = run.cur;
-	if (!t || !t->panic_armed)
+	if (!t || !t->panic_armed || current_thread() != run.thread)
 		return;
 	t->panic_armed = false;
+	// The panicking code may have held locks' preemption counts; the
+	// locks themselves must be free (see KT_PANIC_TRY).
+	this_cpu()->preempt_count = t->panic_preempt_count;
 	strlcpy(t->panic_msg, msg, sizeof(t->panic_msg));
 	if (t->panic_irqs_were_on)
 		sti();	// panic() turned interrupts off
@@ -105,6 +113,7 @@ void kt_panic_arm(struct kt *t)
 {
 	t->panic_msg[0] = 0;
 	t->panic_irqs_were_on = irqs_enabled();
+	t->panic_preempt_count = preempt_count();
 	panic_catch_hook = catch_panic;
 	t->panic_armed = true;
 }
@@ -131,21 +140,33 @@ void ktest_on_panic(const char *msg)
 		end_run("panic: ", msg);
 }
 
-void ktest_tick(u64 rip, u64 rbp)
+void ktest_tick(const struct trapframe *tf)
 {
-	u64 d = run.deadline_ns;
-	if (d && nanotime() > d) {
-		char msg[48];
-		run.deadline_ns = 0;
-		console_panic_mode();
-		bool f = console_lock();
-		kprintf_locked("ktest: %s exceeded its %u ms timeout; it was interrupted here:\n",
-			       run.cur->tc->name, run.timeout_ms);
-		backtrace_print_locked(rip, rbp);
-		console_unlock(f);
-		ksnprintf(msg, sizeof(msg), "%u ms", run.timeout_ms);
-		end_run("timeout after ", msg);
+	u64 d = __atomic_load_n(&run.deadline_ns, __ATOMIC_RELAXED);
+	if (!d || nanotime() <= d)
+		return;
+	struct thread *tt = run.thread;
+	bool here = current_thread() == tt;
+	if (!here && __atomic_load_n(&tt->state, __ATOMIC_RELAXED) == TS_RUNNING)
+		return;		// its own CPU's tick reports it, with its registers
+	if (!__atomic_compare_exchange_n(&run.deadline_ns, &d, 0, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return;		// another CPU is reporting
+	u64 rip = tf->rip, rbp = tf->rbp;
+	if (!here) {
+		// Switched out: swtch's frame is r15 r14 r13 r12 rbx rbp, return address.
+		const u64 *sp = (const u64 *)tt->rsp;
+		rbp = sp[5];
+		rip = sp[6];
 	}
+	char msg[48];
+	console_panic_mode();
+	bool f = console_lock();
+	kprintf_locked("ktest: %s exceeded its %u ms timeout; it was %s here:\n", run.cur->tc->name,
+		       run.timeout_ms, here ? "interrupted" : "switched out");
+	backtrace_print_locked(rip, rbp);
+	console_unlock(f);
+	ksnprintf(msg, sizeof(msg), "%u ms", run.timeout_ms);
+	end_run("timeout after ", msg);
 }
 
 static void inject(struct kt *t)
@@ -207,6 +228,7 @@ void ktest_run(const char *glob)
 {
 	const char *suites[MAX_SUITES];
 	int nsuites = 0, counts[3] = {0, 0, 0};
+	run.thread = current_thread();
 
 	// Suites in the order their first test appears in the section.
 	for (const struct ktest_case *tc = __start_ktests; tc < __stop_ktests; tc++) {

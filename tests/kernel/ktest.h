@@ -38,6 +38,7 @@ struct ktest_case {
 struct kt_fault {
 	bool armed;
 	bool irqs_were_on;
+	int preempt_count;	// restored when a fault is caught
 	struct kjmp_buf jb;
 	u64 vector, error, cr2, rip;
 	char report[320];	// trap_describe() text of the caught fault
@@ -53,6 +54,7 @@ struct kt {
 	struct kt_fault fault;
 	bool panic_armed;
 	bool panic_irqs_were_on;
+	int panic_preempt_count;
 	struct kjmp_buf panic_jb;
 	char panic_msg[256];	// the caught panic's message
 };
@@ -124,6 +126,7 @@ void kt_panic_disarm(struct kt *t);
 void __noreturn ktest_run(const char *glob);
 // Called by panic(): reports the running test (if any) as failed.
 void ktest_on_panic(const char *msg);
-// Called from the periodic timer interrupt with the interrupted rip/rbp:
-// enforces the per-test timeout, showing where the test was stuck.
-void ktest_tick(u64 rip, u64 rbp);
+// Called from every CPU's timer interrupt: enforces the per-test timeout,
+// showing where the test thread was stuck (interrupted or switched out).
+struct trapframe;
+void ktest_tick(const struct trapframe *tf);

@@ -1,0 +1,380 @@
+// Multiprocessor support: AP bring-up through a real-mode trampoline,
+// IPIs (reschedule, TLB shootdown, cross-CPU call, stop-the-world).
+//
+// Bring-up: the boot CPU copies boot/trampoline.S to TRAMPOLINE_PA (below
+// 1 MiB, where a SIPI can start a CPU) with a small page table of its own
+// there: the first 2 MiB identity-mapped, so the trampoline keeps running
+// when paging comes on, and the kernel's upper half. It then starts the
+// APs one at a time with INIT-SIPI-SIPI, handing each its idle thread's
+// stack and struct cpu. The AP switches to the kernel's page table, loads
+// its own GDT/TSS, the IDT and GS, enables its LAPIC and timer, says it is
+// online and becomes its idle thread.
+//
+// Waiting for other CPUs: any wait on another CPU's IPI handler (TLB
+// shootdown, smp_call, stop-the-world) is done with interrupts on, so two
+// CPUs waiting on each other both still answer. CPUs parked by a
+// stop-the-world answer TLB shootdowns from their rendezvous loop.
+
+#include "kernel/smp.h"
+#include "drivers/acpi.h"
+#include "drivers/lapic.h"
+#include "kernel/bootinfo.h"
+#include "kernel/cpu.h"
+#include "kernel/panic.h"
+#include "kernel/percpu.h"
+#include "kernel/printf.h"
+#include "kernel/string.h"
+#include "kernel/thread.h"
+#include "kernel/time.h"
+#include "kernel/trap.h"
+#include "kernel/x86.h"
+#include "mm/mm.h"
+
+#define TRAMPOLINE_PA 0x8000ull		// code; SIPI vector 0x08
+#define TRAMPOLINE_PML4 0x9000ull	// its page tables: PML4, PDPT, PD
+#define TRAMPOLINE_PDPT 0xa000ull
+#define TRAMPOLINE_PD 0xb000ull
+#define TRAMPOLINE_END 0xc000ull
+#define AP_START_TIMEOUT_NS 5000000000ull
+
+extern const char trampoline_start[], trampoline_end[];
+extern const char trampoline_pml4[], trampoline_stack[], trampoline_cpu[], trampoline_entry[];
+
+// ---- cross-CPU calls
+
+// One call slot per target CPU; a caller holds the slot's lock (a flag
+// taken with cmpxchg, waited for with interrupts on) until its call is done.
+static struct call_slot {
+	int busy;
+	void (*fn)(void *);
+	void *arg;
+	int done;
+} __attribute__((aligned(64))) call_slots[MAX_CPUS];
+
+static void call_ipi(struct trapframe *tf)
+{
+	(void)tf;
+	struct call_slot *s = &call_slots[this_cpu_id()];
+	// Acquire pairs with the caller's release of fn/arg (via the IPI).
+	void (*fn)(void *) = __atomic_load_n(&s->fn, __ATOMIC_ACQUIRE);
+	if (!fn)
+		return;
+	s->fn = NULL;
+	fn(s->arg);
+	__atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);	// fn's effects, then done
+}
+
+void smp_call(unsigned cpu, void (*fn)(void *), void *arg)
+{
+	if (cpu >= ncpus_online)
+		panic("smp_call(cpu %u, %p): only %u CPUs online", cpu, fn, ncpus_online);
+	preempt_disable();
+	if (cpu == this_cpu_id()) {
+		bool f = irq_save();
+		fn(arg);
+		irq_restore(f);
+		preempt_enable();
+		return;
+	}
+	if (!irqs_enabled())
+		panic("smp_call(cpu %u, %p) from cpu %u with interrupts off", cpu, fn, this_cpu_id());
+	struct call_slot *s = &call_slots[cpu];
+	int zero = 0;
+	while (!__atomic_compare_exchange_n(&s->busy, &zero, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		zero = 0;
+		cpu_relax();
+	}
+	s->arg = arg;
+	s->done = 0;
+	__atomic_store_n(&s->fn, fn, __ATOMIC_RELEASE);
+	lapic_send_ipi(cpus[cpu].apic_id, VEC_IPI_CALL);
+	while (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE))
+		cpu_relax();
+	__atomic_store_n(&s->busy, 0, __ATOMIC_RELEASE);
+	preempt_enable();
+}
+
+// ---- TLB shootdown
+
+static struct {
+	int busy;		// one shootdown at a time; taken with cmpxchg
+	u64 va, len;
+	u64 pending;		// CPUs that have not flushed yet (bit per CPU)
+} shootdown;
+
+static void flush_range(u64 va, u64 len)
+{
+	if (len == 0 || len > 64 * PAGE_SIZE) {
+		tlb_flush_all();
+		return;
+	}
+	for (u64 a = va & ~(PAGE_SIZE - 1); a < va + len; a += PAGE_SIZE)
+		tlb_flush_page(a);
+}
+
+// Flushes for a pending shootdown if this CPU is in it. Interrupts off.
+static void shootdown_service(void)
+{
+	u64 bit = 1ull << this_cpu_id();
+	// Acquire pairs with the release that published va/len.
+	if (!(__atomic_load_n(&shootdown.pending, __ATOMIC_ACQUIRE) & bit))
+		return;
+	flush_range(shootdown.va, shootdown.len);
+	__atomic_fetch_and(&shootdown.pending, ~bit, __ATOMIC_RELEASE);	// flush done, then clear
+}
+
+static void tlb_ipi(struct trapframe *tf)
+{
+	(void)tf;
+	shootdown_service();
+}
+
+void tlb_shootdown(u64 va, u64 len)
+{
+	if (ncpus_online < 2)
+		return;
+	if (!irqs_enabled())
+		panic("tlb_shootdown(%#lx, %#lx) on cpu %u with interrupts off: the other CPUs' "
+		      "acknowledgements could never arrive", va, len, this_cpu_id());
+	preempt_disable();
+	int zero = 0;
+	while (!__atomic_compare_exchange_n(&shootdown.busy, &zero, 1, false, __ATOMIC_ACQUIRE,
+					    __ATOMIC_RELAXED)) {
+		zero = 0;
+		cpu_relax();	// interrupts on: the holder's IPI to us is answered
+	}
+	shootdown.va = va;
+	shootdown.len = len;
+	u64 all = ncpus_online == 64 ? ~0ull : (1ull << ncpus_online) - 1;
+	__atomic_store_n(&shootdown.pending, all & ~(1ull << this_cpu_id()), __ATOMIC_RELEASE);
+	lapic_send_ipi_all_but_self(VEC_IPI_TLB);
+	while (__atomic_load_n(&shootdown.pending, __ATOMIC_ACQUIRE))
+		cpu_relax();
+	__atomic_store_n(&shootdown.busy, 0, __ATOMIC_RELEASE);
+	preempt_enable();
+}
+
+// ---- stop the world
+
+static struct {
+	int busy;		// held by the stopping CPU from stw_begin to stw_end
+	u32 gen;		// odd while the world is stopped
+	u32 parked;		// CPUs inside stw_park
+	struct stw_stats stats;	// written by the holder only
+} stw;
+
+void stw_park(void)
+{
+	struct cpu *c = this_cpu();
+	c->pending &= ~PENDING_STW;
+	u32 g = __atomic_load_n(&stw.gen, __ATOMIC_ACQUIRE);
+	if (!(g & 1))
+		return;		// nothing to park for
+	__atomic_fetch_add(&stw.parked, 1, __ATOMIC_ACQ_REL);
+	// Acquire: the stopping CPU's writes during the stop are visible once
+	// the generation moves on.
+	while (__atomic_load_n(&stw.gen, __ATOMIC_ACQUIRE) == g) {
+		shootdown_service();
+		cpu_relax();
+	}
+	__atomic_fetch_sub(&stw.parked, 1, __ATOMIC_RELEASE);
+}
+
+static void stw_ipi(struct trapframe *tf)
+{
+	(void)tf;
+	// Parking happens on the way out of the interrupt (sched_irq_exit)
+	// if the interrupted code is preemptible, else at its preempt_enable.
+	this_cpu()->pending |= PENDING_STW;
+}
+
+u64 stw_begin(void)
+{
+	if (!irqs_enabled() || preempt_count() != 0)
+		panic("stw_begin on cpu %u with %s", this_cpu_id(),
+		      irqs_enabled() ? "preemption disabled or a lock held" : "interrupts off");
+	// Take the stop-the-world lock with interrupts off only for the
+	// attempt: between attempts this CPU must stay parkable by a winner.
+	for (;;) {
+		cli();
+		int zero = 0;
+		if (__atomic_compare_exchange_n(&stw.busy, &zero, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			break;
+		sti();
+		cpu_relax();
+	}
+	preempt_disable();
+	sti();
+	u64 t0 = nanotime();
+	__atomic_add_fetch(&stw.gen, 1, __ATOMIC_RELEASE);	// odd: stopped
+	if (ncpus_online > 1) {
+		lapic_send_ipi_all_but_self(VEC_IPI_STW);
+		while (__atomic_load_n(&stw.parked, __ATOMIC_ACQUIRE) != ncpus_online - 1)
+			cpu_relax();	// interrupts on: TLB shootdowns of CPUs not yet parked are answered
+	}
+	u64 ns = nanotime() - t0;
+	stw.stats.count++;
+	stw.stats.last_ns = ns;
+	stw.stats.total_ns += ns;
+	if (ns > stw.stats.max_ns)
+		stw.stats.max_ns = ns;
+	return ns;
+}
+
+void stw_end(void)
+{
+	__atomic_add_fetch(&stw.gen, 1, __ATOMIC_RELEASE);	// even: release them
+	while (__atomic_load_n(&stw.parked, __ATOMIC_ACQUIRE) != 0)
+		cpu_relax();
+	__atomic_store_n(&stw.busy, 0, __ATOMIC_RELEASE);
+	preempt_enable();
+}
+
+void stw_get_stats(struct stw_stats *s)
+{
+	*s = stw.stats;
+}
+
+// ---- IPIs and the timer
+
+static void resched_ipi(struct trapframe *tf)
+{
+	(void)tf;
+	this_cpu()->pending |= PENDING_RESCHED;
+}
+
+static void timer_irq(struct trapframe *tf)
+{
+	sched_tick(tf);
+}
+
+void smp_init_ipis(void)
+{
+	intr_register(VEC_TIMER, timer_irq);
+	intr_register(VEC_IPI_RESCHED, resched_ipi);
+	intr_register(VEC_IPI_TLB, tlb_ipi);
+	intr_register(VEC_IPI_STW, stw_ipi);
+	intr_register(VEC_IPI_CALL, call_ipi);
+}
+
+// ---- AP bring-up
+
+// The AP's first C code, on its idle thread's stack, with the trampoline's
+// page table, no GS and interrupts off.
+void __noreturn ap_entry(struct cpu *c)
+{
+	vm_load_kernel_page_table();
+	gdt_init_cpu(c, c->df_stack.top);
+	percpu_set_gs(c);
+	idt_load();
+	lapic_init_cpu();
+	lapic_timer_start(SCHED_HZ);
+	// Release: this CPU's setup is done before the boot CPU sees it online.
+	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
+	sched_start_ap();
+}
+
+static void trampoline_set(const char *field, u64 v)
+{
+	*(u64 *)((char *)phys_to_virt(TRAMPOLINE_PA) + (field - trampoline_start)) = v;
+}
+
+// trampoline_install: copies the trampoline and builds its page tables.
+// False if the pages below 1 MiB it needs are not usable RAM.
+static bool trampoline_install(void)
+{
+	u64 size = (u64)(trampoline_end - trampoline_start);
+	if (size > TRAMPOLINE_PML4 - TRAMPOLINE_PA)
+		panic("smp: trampoline is %lu bytes, more than its page", size);
+	bool usable = false;
+	for (u32 i = 0; i < bootinfo.nmmap; i++) {
+		const struct mem_range *r = &bootinfo.mmap[i];
+		if (r->type == MEM_USABLE && r->base <= TRAMPOLINE_PA && r->base + r->len >= TRAMPOLINE_END)
+			usable = true;
+	}
+	if (!usable) {
+		pr_warn("smp: physical %#llx..%#llx is not usable RAM; no room for the AP trampoline",
+			TRAMPOLINE_PA, TRAMPOLINE_END);
+		return false;
+	}
+	memcpy(phys_to_virt(TRAMPOLINE_PA), trampoline_start, size);
+	u64 *pml4 = phys_to_virt(TRAMPOLINE_PML4), *pdpt = phys_to_virt(TRAMPOLINE_PDPT),
+	    *pd = phys_to_virt(TRAMPOLINE_PD);
+	memset(pml4, 0, PAGE_SIZE);
+	memset(pdpt, 0, PAGE_SIZE);
+	memset(pd, 0, PAGE_SIZE);
+	pd[0] = 0 | PTE_P | PTE_W | PTE_PS;	// 0..2 MiB identity, for the trampoline itself
+	pdpt[0] = TRAMPOLINE_PD | PTE_P | PTE_W;
+	pml4[0] = TRAMPOLINE_PDPT | PTE_P | PTE_W;
+	trampoline_set(trampoline_pml4, TRAMPOLINE_PML4);
+	trampoline_set(trampoline_entry, (u64)ap_entry);
+	return true;
+}
+
+static bool start_ap(struct cpu *c)
+{
+	// Refresh the kernel half: stacks made since the last AP may sit
+	// under a new top-level entry.
+	vm_copy_kernel_half(phys_to_virt(TRAMPOLINE_PML4));
+	trampoline_set(trampoline_stack, c->idle->stack.top);
+	trampoline_set(trampoline_cpu, (u64)c);
+	lapic_send_init(c->apic_id);
+	udelay(10000);		// INIT, then 10 ms, then up to two SIPIs (the MP spec's sequence)
+	for (int sipi = 0; sipi < 2; sipi++) {
+		lapic_send_sipi(c->apic_id, TRAMPOLINE_PA >> 12);
+		u64 t0 = nanotime();
+		u64 wait = sipi == 0 ? 1000000 : AP_START_TIMEOUT_NS;	// 1 ms, then the long wait
+		while (nanotime() - t0 < wait)
+			if (__atomic_load_n(&c->online, __ATOMIC_ACQUIRE))
+				return true;
+	}
+	return false;
+}
+
+void smp_init(void)
+{
+	struct cpu *bsp = this_cpu();
+	bsp->apic_id = lapic_id();
+	u32 present = madt.ncpus;
+	unsigned n = 1;
+	if (present > 1 && trampoline_install()) {
+		for (u32 i = 0; i < present; i++) {
+			u32 apic = madt.cpus[i].apic_id;
+			if (apic == bsp->apic_id)
+				continue;
+			if (!madt.cpus[i].enabled) {
+				pr_info("smp: cpu with apic id %u is online-capable only (not present); left offline",
+					apic);
+				continue;
+			}
+			if (n == MAX_CPUS) {
+				pr_warn("smp: cpu with apic id %u left offline: the kernel supports %d CPUs",
+					apic, MAX_CPUS);
+				continue;
+			}
+			struct cpu *c = &cpus[n];
+			c->id = n;
+			c->apic_id = apic;
+			char name[24];
+			ksnprintf(name, sizeof(name), "cpu%u double fault", n);
+			if (stack_alloc(&c->df_stack, 4, name) < 0) {
+				pr_warn("smp: no memory for cpu %u's stacks; it stays offline", n);
+				break;
+			}
+			sched_create_idle(n);
+			if (!start_ap(c)) {
+				// It may still wake up later and run the trampoline with
+				// this struct cpu, so nothing is reused: bring-up stops.
+				pr_warn("smp: cpu with apic id %u did not start within %llu ms; it and the "
+					"remaining CPUs stay offline", apic, AP_START_TIMEOUT_NS / 1000000);
+				break;
+			}
+			pr_info("cpu %u online (apic id %u)", n, apic);
+			n++;
+		}
+	}
+	// Publish the count: CPUs 0..n-1 are online from here on.
+	__atomic_store_n(&ncpus_online, n, __ATOMIC_RELEASE);
+	pr_info("smp: %u CPU%s online (%u usable in the MADT%s), %s", n, n == 1 ? "" : "s", present,
+		madt.cpus_seen > present ? ", more present" : "", lapic_x2apic() ? "x2APIC" : "xAPIC");
+}
