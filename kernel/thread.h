@@ -63,6 +63,7 @@ struct thread {
 	int pinned;			// THREAD_ANY_CPU or the only CPU it may run on
 	bool detached;			// freed at exit instead of by thread_join
 	bool is_idle;
+	void *fault_catch;		// a test's armed fault catch (tests/kernel/ktest.h), or NULL
 	void (*fn)(void *);
 	void *arg;
 

@@ -61,38 +61,46 @@ void kt_skip(struct kt *t, const char *fmt, ...)
 	kt_abort(t);
 }
 
-// Claims an exception raised while the running test had a fault armed:
-// records it and resumes the test at its KT_FAULT_TRY.
+// Claims an exception raised by a thread that armed a catch (KT_FAULT_TRY
+// in the test, KT_FAULT_CATCH in a helper thread): records it and resumes
+// that thread at its arming point.
 static void catch_fault(struct trapframe *tf, u64 cr2)
 {
-	struct kt *t = run.cur;
-	if (!t || !t->fault.armed || current_thread() != run.thread)
-		return;		// not provoked by the test itself (a helper thread, another CPU)
-	t->fault.armed = false;
-	this_cpu()->preempt_count = t->fault.preempt_count;
-	t->fault.vector = tf->vector;
-	t->fault.error = tf->error;
-	t->fault.cr2 = cr2;
-	t->fault.rip = tf->rip;
-	trap_describe(tf, cr2, t->fault.report, sizeof(t->fault.report));
-	if (t->fault.irqs_were_on)
-		sti();	// the trap gate cleared IF; the test ran with it set
-	klong_jmp(&t->fault.jb, 1);
+	struct thread *th = current_thread();
+	struct kt_fault *f = th ? th->fault_catch : NULL;
+	if (!f || !f->armed)
+		return;
+	f->armed = false;
+	th->fault_catch = NULL;
+	this_cpu()->preempt_count = f->preempt_count;
+	f->vector = tf->vector;
+	f->error = tf->error;
+	f->cr2 = cr2;
+	f->rip = tf->rip;
+	trap_describe(tf, cr2, f->report, sizeof(f->report));
+	if (f->irqs_were_on)
+		sti();	// the trap gate cleared IF; the thread ran with it set
+	klong_jmp(&f->jb, 1);
 }
 
-void kt_fault_arm(struct kt *t)
+void kt_fault_arm_on(struct kt_fault *f)
 {
-	memset(&t->fault, 0, sizeof(t->fault));
-	t->fault.irqs_were_on = irqs_enabled();
-	t->fault.preempt_count = preempt_count();
+	memset(f, 0, sizeof(*f));
+	f->irqs_were_on = irqs_enabled();
+	f->preempt_count = preempt_count();
 	trap_catch_hook = catch_fault;
-	t->fault.armed = true;
+	f->armed = true;
+	current_thread()->fault_catch = f;
 }
 
-void kt_fault_disarm(struct kt *t)
+void kt_fault_disarm_on(struct kt_fault *f)
 {
-	t->fault.armed = false;
+	f->armed = false;
+	current_thread()->fault_catch = NULL;
 }
+
+void kt_fault_arm(struct kt *t) { kt_fault_arm_on(&t->fault); }
+void kt_fault_disarm(struct kt *t) { kt_fault_disarm_on(&t->fault); }
 
 static void catch_panic(const char *msg)
 {
@@ -206,7 +214,7 @@ static int run_one(const struct ktest_case *tc, int no)
 		tc->fn(&t);
 	}
 	sti();		// a test may have left interrupts off when it aborted
-	trap_catch_hook = NULL;
+	current_thread()->fault_catch = NULL;
 	panic_catch_hook = NULL;
 	run.deadline_ns = 0;
 	if (kconfig.inject == INJECT_FAIL && glob_match(kconfig.inject_glob, tc->name))

@@ -105,6 +105,12 @@ void __noreturn kt_skip(struct kt *t, const char *fmt, ...) __printf(2, 3);
 #define KT_FAULT_TRY(t) (kt_fault_arm(t), kset_jmp(&(t)->fault.jb) == 0)
 void kt_fault_arm(struct kt *t);
 void kt_fault_disarm(struct kt *t);
+// The same for a thread a test created (the catch belongs to the thread
+// that arms it; f is that thread's own struct kt_fault):
+//	if (KT_FAULT_CATCH(&f)) { ...; kt_fault_disarm_on(&f); } else { f.vector ... }
+#define KT_FAULT_CATCH(f) (kt_fault_arm_on(f), kset_jmp(&(f)->jb) == 0)
+void kt_fault_arm_on(struct kt_fault *f);
+void kt_fault_disarm_on(struct kt_fault *f);
 
 // Checking that a contract violation panics, the same way:
 //

@@ -1,0 +1,457 @@
+// Threads and the scheduler: create/exit/join at scale without losing
+// frames, wait queues and sleeps wake in order, the tick preempts a
+// CPU-bound thread, preempt_disable holds it off, idle CPUs steal work,
+// CPU time is accounted, and scheduling with preemption disabled panics.
+
+#include "kernel/cpu.h"
+#include "kernel/percpu.h"
+#include "kernel/thread.h"
+#include "kernel/time.h"
+#include "kernel/x86.h"
+#include "mm/mm.h"
+#include "tests/kernel/ktest.h"
+
+#define WAIT_NS 20000000000ull	// only a broken scheduler waits this long
+
+static u64 frames_in_use(u64 *stack, u64 *meta)
+{
+	struct frame_stats s;
+	frame_stats(&s);
+	*stack = s.by_tag[FT_STACK];
+	*meta = s.by_tag[FT_META] + s.by_tag[FT_PAGETABLE];
+	return s.managed - s.free - s.pcp;
+}
+
+// ---- create / exit / join at scale
+
+#define SCALE_THREADS 1000
+
+static struct {
+	struct spinlock lock;	// guards open and the gate
+	bool open;
+	struct waitq gate;
+	int ran;		// atomic
+	int passed;		// atomic: threads that got through the gate
+} scale = {.lock = SPINLOCK_INIT("test gate")};
+
+static void scale_thread(void *arg)
+{
+	(void)arg;
+	__atomic_fetch_add(&scale.ran, 1, __ATOMIC_RELAXED);
+	bool f = spin_lock_irqsave(&scale.lock);
+	while (!scale.open)
+		waitq_wait(&scale.gate, &scale.lock);
+	spin_unlock_irqrestore(&scale.lock, f);
+	__atomic_fetch_add(&scale.passed, 1, __ATOMIC_RELAXED);
+}
+
+// run_gate_round: n threads that all wait at a gate, released together
+// and joined; returns how many were created.
+static int run_gate_round(struct kt *t, int n)
+{
+	static struct thread *th[SCALE_THREADS];
+	scale.open = false;
+	scale.ran = scale.passed = 0;
+	waitq_init(&scale.gate);
+	int made;
+	for (made = 0; made < n; made++) {
+		// Two-page stacks keep 1000 live threads within a 32 MiB machine.
+		th[made] = thread_create_stack("test/scale", scale_thread, NULL, THREAD_ANY_CPU, 2, false);
+		if (!th[made])
+			break;
+	}
+	u64 deadline = nanotime() + WAIT_NS;	// all of them reach the gate
+	while (__atomic_load_n(&scale.ran, __ATOMIC_RELAXED) < made && nanotime() < deadline)
+		thread_sleep(1000000);
+	KT_EXPECT_EQ(t, __atomic_load_n(&scale.passed, __ATOMIC_RELAXED), 0);
+	bool f = spin_lock_irqsave(&scale.lock);
+	scale.open = true;
+	waitq_wake_all(&scale.gate);
+	spin_unlock_irqrestore(&scale.lock, f);
+	for (int i = 0; i < made; i++)
+		thread_join(th[i]);
+	KT_EXPECT_EQ(t, scale.ran, made);
+	KT_EXPECT_EQ(t, scale.passed, made);
+	return made;
+}
+
+KTEST_TIMEOUT(sched, create_join_1000_threads, 120000)
+{
+	u64 stack0, meta0, stack1, meta1, stack2, meta2;
+	u64 used0 = frames_in_use(&stack0, &meta0);
+	u32 threads_before = thread_count();
+	int n = run_gate_round(t, SCALE_THREADS);
+	KT_ASSERT(t, n == SCALE_THREADS, "thread_create failed after %d threads", n);
+	KT_EXPECT_EQ(t, thread_count(), threads_before);
+	u64 used1 = frames_in_use(&stack1, &meta1);
+	KT_EXPECT_EQ(t, stack1, stack0);
+	// Thread descriptors stay cached in their fixalloc and stack page
+	// tables stay in place: bounded growth, all of it metadata.
+	u64 bound = SCALE_THREADS * sizeof(struct thread) / PAGE_SIZE + 1 +
+		    SCALE_THREADS * KSTACK_SLOT_SIZE / (512 * PAGE_SIZE) + 2;
+	KT_EXPECT(t, meta1 - meta0 <= bound, "metadata grew by %lu frames (bound %lu)", meta1 - meta0, bound);
+	KT_EXPECT_EQ(t, used1 - used0, meta1 - meta0);
+	// A second round reuses all of it: not one frame more.
+	KT_EXPECT_EQ(t, run_gate_round(t, SCALE_THREADS / 10), SCALE_THREADS / 10);
+	KT_EXPECT_EQ(t, frames_in_use(&stack2, &meta2), used1);
+}
+
+static void nothing(void *arg) { (void)arg; }
+
+KTEST(sched, detached_threads_are_freed)
+{
+	u32 before = thread_count();
+	for (int i = 0; i < 50; i++)
+		KT_ASSERT(t, thread_create_detached("test/detached", nothing, NULL, THREAD_ANY_CPU),
+			  "thread_create_detached failed");
+	// Exited detached threads are freed by later creates and joins.
+	u64 deadline = nanotime() + WAIT_NS;
+	while (thread_count() > before && nanotime() < deadline) {
+		thread_sleep(1000000);
+		struct thread *j = thread_create("test/reaper", nothing, NULL, THREAD_ANY_CPU);
+		KT_ASSERT(t, j, "thread_create failed");
+		thread_join(j);
+	}
+	KT_EXPECT_EQ(t, thread_count(), before);
+}
+
+KTEST(sched, create_on_offline_cpu_fails)
+{
+	KT_EXPECT(t, thread_create("test/offline", nothing, NULL, (int)ncpus_online) == NULL,
+		  "thread pinned to cpu %u (offline) was created", ncpus_online);
+	KT_EXPECT(t, thread_create("test/offline", nothing, NULL, -5) == NULL, "cpu -5 accepted");
+}
+
+// ---- ordering: wait queue FIFO, sleeps by deadline
+
+#define ORDER_N 6
+
+static struct {
+	struct spinlock lock;	// guards the fields below
+	struct waitq wq;
+	int waiting;
+	int log[ORDER_N];
+	int nlog;
+	int tokens;		// wakeups handed out, one per waiter
+} order = {.lock = SPINLOCK_INIT("test order")};
+
+static void order_waiter(void *arg)
+{
+	int id = (int)(u64)arg;
+	bool f = spin_lock_irqsave(&order.lock);
+	order.waiting++;
+	while (order.tokens == 0)
+		waitq_wait(&order.wq, &order.lock);
+	order.tokens--;
+	order.log[order.nlog++] = id;
+	spin_unlock_irqrestore(&order.lock, f);
+}
+
+KTEST(sched, waitq_wakes_in_fifo_order)
+{
+	struct thread *th[ORDER_N];
+	memset(order.log, 0, sizeof(order.log));
+	order.waiting = order.nlog = order.tokens = 0;
+	waitq_init(&order.wq);
+	// All on one CPU and started one after another, so they queue in order.
+	int cpu = (int)ncpus_online - 1;
+	for (int i = 0; i < ORDER_N; i++) {
+		th[i] = thread_create("test/waiter", order_waiter, (void *)(u64)i, cpu);
+		KT_ASSERT(t, th[i], "thread_create failed");
+		u64 deadline = nanotime() + WAIT_NS;
+		while (__atomic_load_n(&order.waiting, __ATOMIC_ACQUIRE) < i + 1 && nanotime() < deadline)
+			thread_sleep(100000);
+	}
+	for (int i = 0; i < ORDER_N; i++) {
+		bool f = spin_lock_irqsave(&order.lock);
+		order.tokens++;
+		waitq_wake_one(&order.wq);
+		spin_unlock_irqrestore(&order.lock, f);
+		u64 deadline = nanotime() + WAIT_NS;
+		while (__atomic_load_n(&order.nlog, __ATOMIC_ACQUIRE) < i + 1 && nanotime() < deadline)
+			thread_sleep(100000);
+	}
+	for (int i = 0; i < ORDER_N; i++)
+		thread_join(th[i]);
+	KT_EXPECT_EQ(t, order.nlog, ORDER_N);
+	for (int i = 0; i < ORDER_N; i++)
+		KT_EXPECT(t, order.log[i] == i, "wakeup %d went to waiter %d", i, order.log[i]);
+}
+
+static struct {
+	struct spinlock lock;
+	int log[ORDER_N];
+	u64 slept[ORDER_N];
+	int nlog;
+} sleeps = {.lock = SPINLOCK_INIT("test sleeps")};
+
+static u64 sleep_ns(int id)
+{
+	static const int ms[ORDER_N] = {50, 10, 40, 20, 60, 30};	// wake order 1 3 5 2 0 4
+	return (u64)ms[id] * 1000000;
+}
+
+static void sleeper(void *arg)
+{
+	int id = (int)(u64)arg;
+	u64 t0 = nanotime();
+	thread_sleep(sleep_ns(id));
+	u64 slept = nanotime() - t0;
+	bool f = spin_lock_irqsave(&sleeps.lock);
+	sleeps.slept[id] = slept;
+	sleeps.log[sleeps.nlog++] = id;
+	spin_unlock_irqrestore(&sleeps.lock, f);
+}
+
+KTEST(sched, sleepers_wake_by_deadline)
+{
+	static const int want[ORDER_N] = {1, 3, 5, 2, 0, 4};
+	struct thread *th[ORDER_N];
+	sleeps.nlog = 0;
+	// One CPU: its tick wakes them in deadline order onto a FIFO queue. The
+	// 10 ms gaps only need to exceed the time it takes to start them all.
+	int cpu = (int)ncpus_online - 1;
+	for (int i = 0; i < ORDER_N; i++) {
+		th[i] = thread_create("test/sleeper", sleeper, (void *)(u64)i, cpu);
+		KT_ASSERT(t, th[i], "thread_create failed");
+	}
+	for (int i = 0; i < ORDER_N; i++)
+		thread_join(th[i]);
+	KT_ASSERT(t, sleeps.nlog == ORDER_N, "%d sleepers logged", sleeps.nlog);
+	for (int i = 0; i < ORDER_N; i++) {
+		KT_EXPECT(t, sleeps.log[i] == want[i], "wakeup %d was sleeper %d, want %d", i, sleeps.log[i],
+			  want[i]);
+		KT_EXPECT(t, sleeps.slept[i] >= sleep_ns(i), "sleeper %d slept %lu ns of %lu", i, sleeps.slept[i],
+			  sleep_ns(i));
+	}
+}
+
+// ---- preemption
+
+static struct {
+	volatile int stop;
+	volatile int other_ran;
+	volatile u64 hog_spins;
+} pre;
+
+static void hog(void *arg)
+{
+	(void)arg;
+	while (!pre.stop)	// never yields: only the tick can take the CPU away
+		pre.hog_spins++;
+}
+
+static void other(void *arg)
+{
+	(void)arg;
+	pre.other_ran = 1;
+	pre.stop = 1;
+}
+
+KTEST(sched, tick_preempts_cpu_bound_thread)
+{
+	pre.stop = pre.other_ran = 0;
+	pre.hog_spins = 0;
+	int cpu = (int)ncpus_online - 1;	// with one CPU, the test thread's own
+	struct thread *h = thread_create("test/hog", hog, NULL, cpu);
+	KT_ASSERT(t, h, "thread_create failed");
+	u64 deadline = nanotime() + WAIT_NS;
+	while (pre.hog_spins == 0 && nanotime() < deadline)
+		thread_sleep(100000);
+	struct thread *o = thread_create("test/other", other, NULL, cpu);
+	KT_ASSERT(t, o, "thread_create failed");
+	thread_join(o);		// returns only if `other` got the CPU from the hog
+	pre.stop = 1;
+	thread_join(h);
+	KT_EXPECT(t, pre.other_ran, "the second thread never ran");
+	KT_EXPECT(t, pre.hog_spins > 0, "the hog never ran");
+}
+
+static struct {
+	volatile int started;
+	volatile int ran_during;	// other thread ran inside the region
+	volatile int region;		// 1 while the holder is inside
+	volatile int other_ran;
+	u64 ticks_inside;
+} npre;
+
+static void holder(void *arg)
+{
+	(void)arg;
+	struct cpu *c = this_cpu();	// pinned: stable
+	preempt_disable();
+	npre.region = 1;
+	npre.started = 1;
+	u64 t0 = c->ticks;
+	// Several slices' worth of ticks with the other thread runnable here.
+	while (c->ticks < t0 + 4 * SCHED_SLICE_TICKS)
+		cpu_relax();
+	npre.ticks_inside = c->ticks - t0;
+	npre.ran_during = npre.other_ran;
+	npre.region = 0;
+	preempt_enable();	// the pending reschedule happens here
+	u64 deadline = nanotime() + WAIT_NS;
+	while (!npre.other_ran && nanotime() < deadline)
+		cpu_relax();
+}
+
+static void waiter_other(void *arg)
+{
+	(void)arg;
+	npre.other_ran = 1;
+}
+
+KTEST(sched, preempt_disable_holds_off_the_tick)
+{
+	memset((void *)&npre, 0, sizeof(npre));
+	int cpu = (int)ncpus_online - 1;
+	if (cpu == 0)
+		kt_skip(t, "needs 2 CPUs: the test thread would share the holder's CPU");
+	struct thread *h = thread_create("test/holder", holder, NULL, cpu);
+	KT_ASSERT(t, h, "thread_create failed");
+	u64 deadline = nanotime() + WAIT_NS;
+	while (!npre.started && nanotime() < deadline)
+		thread_sleep(100000);
+	struct thread *o = thread_create("test/other", waiter_other, NULL, cpu);
+	KT_ASSERT(t, o, "thread_create failed");
+	thread_join(o);
+	thread_join(h);
+	KT_EXPECT(t, npre.ticks_inside >= 4 * SCHED_SLICE_TICKS, "region saw %lu ticks", npre.ticks_inside);
+	KT_EXPECT(t, !npre.ran_during, "a thread ran on the CPU inside a preempt_disable region");
+	KT_EXPECT(t, npre.other_ran, "the other thread never ran after preempt_enable");
+}
+
+KTEST(sched, schedule_with_preemption_disabled_panics)
+{
+	preempt_disable();
+	if (KT_PANIC_TRY(t)) {
+		thread_yield();
+		kt_panic_disarm(t);
+		preempt_enable();
+		KT_ASSERT(t, false, "yield with preemption disabled did not panic");
+	}
+	preempt_enable();
+	KT_EXPECT(t, strstr(t->panic_msg, "preemption disabled"), "panic: %s", t->panic_msg);
+	KT_EXPECT_EQ(t, preempt_count(), 0);
+	KT_EXPECT(t, irqs_enabled(), "interrupts left off");
+}
+
+// ---- work stealing
+
+static struct {
+	volatile int stop;
+	volatile int where[MAX_CPUS];	// CPU each spinner last ran on
+} steal;
+
+static void steal_spinner(void *arg)
+{
+	int i = (int)(u64)arg;
+	while (!steal.stop)
+		steal.where[i] = (int)this_cpu_id();
+}
+
+KTEST(sched, idle_cpus_steal_runnable_threads)
+{
+	unsigned n = ncpus_online;
+	if (n < 2)
+		kt_skip(t, "needs 2 CPUs");
+	struct thread *th[MAX_CPUS];
+	steal.stop = 0;
+	for (unsigned i = 0; i < n; i++)
+		steal.where[i] = -1;
+	// Unpinned threads start on the creating CPU's queue (CPU 0): only
+	// stealing moves them.
+	for (unsigned i = 0; i < n; i++) {
+		th[i] = thread_create("test/steal", steal_spinner, (void *)(u64)i, THREAD_ANY_CPU);
+		KT_ASSERT(t, th[i], "thread_create failed");
+	}
+	unsigned distinct = 0;
+	u64 deadline = nanotime() + WAIT_NS;
+	while (distinct < n - 1 && nanotime() < deadline) {
+		thread_sleep(1000000);
+		u64 seen = 0;
+		for (unsigned i = 0; i < n; i++)
+			if (steal.where[i] >= 0)
+				seen |= 1ull << steal.where[i];
+		for (distinct = 0; seen; seen &= seen - 1)
+			distinct++;
+	}
+	steal.stop = 1;
+	for (unsigned i = 0; i < n; i++)
+		thread_join(th[i]);
+	// n spinners plus the test thread (pinned to CPU 0) share n CPUs: at
+	// least n-1 distinct CPUs must be running spinners.
+	KT_EXPECT(t, distinct >= n - 1, "%u spinners ran on only %u CPUs", n, distinct);
+}
+
+// ---- accounting and introspection
+
+static void busy_20ms(void *arg)
+{
+	(void)arg;
+	u64 t0 = nanotime();
+	while (nanotime() - t0 < 20000000)
+		cpu_relax();
+}
+
+KTEST(sched, cpu_time_is_accounted)
+{
+	u64 t0 = nanotime();
+	struct thread *b = thread_create("test/busy", busy_20ms, NULL, (int)ncpus_online - 1);
+	KT_ASSERT(t, b, "thread_create failed");
+	// Its CPU time is final once it has exited and its CPU has switched
+	// away (on_cpu 0); join would free it, so read it before.
+	u64 deadline = nanotime() + WAIT_NS;
+	while ((!__atomic_load_n(&b->exited, __ATOMIC_ACQUIRE) || __atomic_load_n(&b->on_cpu, __ATOMIC_ACQUIRE)) &&
+	       nanotime() < deadline)
+		thread_sleep(1000000);
+	u64 ns = b->cpu_ns, wall = nanotime() - t0;
+	thread_join(b);
+	KT_EXPECT(t, ns >= 20000000, "busy thread charged %lu ns for 20 ms of spinning", ns);
+	KT_EXPECT(t, ns <= wall, "busy thread charged %lu ns in %lu ns of wall time", ns, wall);
+}
+
+struct census {
+	struct thread *want;
+	int seen_me, seen_want, idle, total;
+	enum thread_state want_state;
+};
+
+static void count_thread(struct thread *th, void *arg)
+{
+	struct census *c = arg;
+	c->total++;
+	c->idle += th->is_idle;
+	if (th == current_thread())
+		c->seen_me += th->state == TS_RUNNING;
+	if (th == c->want) {
+		c->seen_want++;
+		c->want_state = (enum thread_state)th->state;
+	}
+}
+
+static void block_until_stop(void *arg)
+{
+	(void)arg;
+	while (!pre.stop)
+		thread_sleep(1000000);
+}
+
+KTEST(sched, thread_list_shows_every_thread)
+{
+	pre.stop = 0;
+	struct thread *b = thread_create("test/listed", block_until_stop, NULL, THREAD_ANY_CPU);
+	KT_ASSERT(t, b, "thread_create failed");
+	thread_sleep(5000000);
+	struct census c = {.want = b};
+	thread_for_each(count_thread, &c);
+	pre.stop = 1;
+	thread_join(b);
+	KT_EXPECT_EQ(t, c.seen_me, 1);
+	KT_EXPECT_EQ(t, c.seen_want, 1);
+	KT_EXPECT_EQ(t, c.idle, ncpus_online);
+	KT_EXPECT(t, (u32)c.total <= thread_count() + 1 && c.total >= (int)ncpus_online + 2,
+		  "%d threads listed, %u counted", c.total, thread_count());
+	KT_EXPECT_STREQ(t, thread_state_name(TS_BLOCKED), "blocked");
+	KT_EXPECT_STREQ(t, thread_state_name((enum thread_state)99), "?");
+}
