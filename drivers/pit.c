@@ -1,22 +1,11 @@
-// 8254 PIT: the periodic tick and busy-wait intervals for calibration.
+// 8254 PIT: busy-wait intervals for TSC calibration.
 
 #include "drivers/pit.h"
 #include "kernel/x86.h"
 
-#define PIT_CH0 0x40
 #define PIT_CH2 0x42
 #define PIT_CMD 0x43
 #define PORT_B 0x61		// bit 0: channel 2 gate, bit 1: speaker, bit 5: ch2 output
-
-void pit_start_tick(unsigned hz)
-{
-	u32 div = PIT_HZ / hz;
-	if (div > 0xffff)
-		div = 0xffff;
-	outb(PIT_CMD, 0x34);		// channel 0, lo/hi byte, mode 2 (rate generator)
-	outb(PIT_CH0, div & 0xff);
-	outb(PIT_CH0, div >> 8);
-}
 
 void pit_wait_ticks(u16 ticks, u64 *tsc_start, u64 *tsc_end)
 {

@@ -88,6 +88,7 @@ void kmain(u32 magic, u64 info_pa)
 	if (kconfig.bench)
 		kbench_run(kconfig.bench_glob);	// does not return
 
+	sched_print();				// CPUs and threads, until the shell exists
 	pr_info("boot complete; no shell yet, idling (Ctrl-A X leaves QEMU)");
 	for (;;)
 		thread_sleep(1000000000ull);

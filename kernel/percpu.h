@@ -49,6 +49,7 @@ struct cpu {
 	unsigned id;			// %gs:24: 0 = the boot CPU, dense
 	u32 apic_id;
 	bool online;
+	int irq_depth;			// > 0 inside an interrupt handler (not exceptions)
 
 	struct thread *idle;		// runs when the run queue is empty; halts
 	struct runqueue rq;

@@ -572,18 +572,25 @@ void thread_for_each(void (*fn)(struct thread *t, void *arg), void *arg)
 
 u32 thread_count(void) { return __atomic_load_n(&nthreads, __ATOMIC_RELAXED); }
 
-static void print_thread(struct thread *t, void *arg)
+int thread_describe(struct thread *t, char *buf, size_t size)
 {
-	(void)arg;
 	u64 ns = t->cpu_ns;
 	if (t->state == TS_RUNNING)
 		ns += nanotime() - t->run_start_ns;	// racy for other CPUs' threads: a snapshot
 	char pin[8] = "-";
 	if (t->pinned != THREAD_ANY_CPU)
 		ksnprintf(pin, sizeof(pin), "%d", t->pinned);
-	kprintf("  %5u %-24s %-9s cpu %-3d pin %-3s %8lu.%03lu ms  %lu switches\n", t->tid, t->name,
-		thread_state_name((enum thread_state)t->state), t->cpu, pin, ns / 1000000, ns / 1000 % 1000,
-		t->switches_in);
+	return ksnprintf(buf, size, "%5u %-24s %-9s cpu %-3d pin %-3s %5lu.%03lu ms %lu switches", t->tid,
+			 t->name, thread_state_name((enum thread_state)t->state), t->cpu, pin, ns / 1000000,
+			 ns / 1000 % 1000, t->switches_in);
+}
+
+static void print_thread(struct thread *t, void *arg)
+{
+	(void)arg;
+	char line[128];
+	thread_describe(t, line, sizeof(line));
+	kprintf("  %s\n", line);
 }
 
 void sched_print(void)

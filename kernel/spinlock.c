@@ -7,6 +7,8 @@
 #include "kernel/time.h"
 #include "kernel/x86.h"
 
+u64 spin_lockup_ns = 10000000000ull;
+
 void spin_init(struct spinlock *l, const char *name)
 {
 	*l = (struct spinlock)SPINLOCK_INIT(name);
@@ -28,8 +30,8 @@ static void note_owner(struct spinlock *l, void *pc)
 
 static void __noinline lockup(struct spinlock *l, u32 ticket)
 {
-	panic("spinlock lockup: cpu %u waited %llu s for lock %s (ticket %u, serving %u), held by cpu %d "
-	      "taken at %p", this_cpu_id(), SPIN_LOCKUP_NS / 1000000000, l->name, ticket,
+	panic("spinlock lockup: cpu %u waited %lu ms for lock %s (ticket %u, serving %u), held by cpu %d "
+	      "taken at %p", this_cpu_id(), spin_lockup_ns / 1000000, l->name, ticket,
 	      __atomic_load_n(&l->serving, __ATOMIC_RELAXED), l->owner_cpu, l->owner_pc);
 }
 
@@ -45,7 +47,7 @@ static void acquire(struct spinlock *l, void *pc)
 		u64 start = nanotime();
 		for (unsigned n = 1; __atomic_load_n(&l->serving, __ATOMIC_ACQUIRE) != t; n++) {
 			cpu_relax();
-			if ((n & 0xffff) == 0 && nanotime() - start > SPIN_LOCKUP_NS)
+			if ((n & 0xffff) == 0 && nanotime() - start > spin_lockup_ns)
 				lockup(l, t);
 		}
 	}

@@ -2,7 +2,7 @@
 // disable interrupts and preemption while held and record their owner
 // (CPU and acquire site) for debugging. Taking a lock the CPU already
 // holds panics (recursion is a deadlock), and so does waiting for one
-// longer than SPIN_LOCKUP_NS (a lost unlock or a lock-order deadlock),
+// longer than spin_lockup_ns (a lost unlock or a lock-order deadlock),
 // naming the lock, its owner and where the owner took it.
 //
 // A spinlock never sleeps and its holder must not block, yield or wait
@@ -23,7 +23,9 @@ struct spinlock {
 };
 
 #define SPINLOCK_INIT(n) { .next = 0, .serving = 0, .name = (n), .owner_cpu = -1, .owner_pc = NULL }
-#define SPIN_LOCKUP_NS 10000000000ull	// 10 s
+// How long a CPU waits for a lock before it panics with a lockup report:
+// 10 s by default; tests shorten it.
+extern u64 spin_lockup_ns;
 
 void spin_init(struct spinlock *l, const char *name);
 // spin_lock_irqsave disables interrupts and preemption, takes the lock and

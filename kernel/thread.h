@@ -112,6 +112,9 @@ void thread_stack_bounds(struct thread *t, u64 *lo, u64 *hi);
 void thread_for_each(void (*fn)(struct thread *t, void *arg), void *arg);
 u32 thread_count(void);
 
+// thread_describe: one line for t (id, name, state, CPU, pinning, CPU
+// time, switches), as sched_print shows it; returns ksnprintf's length.
+int thread_describe(struct thread *t, char *buf, size_t size);
 // sched_print: per-CPU state and the thread list (name, state, CPU, CPU
 // time) on the console.
 void sched_print(void);

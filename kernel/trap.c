@@ -10,6 +10,7 @@
 #include "kernel/cpu.h"
 #include "kernel/ksyms.h"
 #include "kernel/panic.h"
+#include "kernel/percpu.h"
 #include "kernel/printf.h"
 #include "kernel/thread.h"
 #include "kernel/x86.h"
@@ -185,11 +186,14 @@ void trap(struct trapframe *tf)
 	if (tf->vector == VEC_SPURIOUS)
 		return;		// the LAPIC wants no EOI for it
 	irq_handler_t h = handlers[tf->vector];
+	struct cpu *c = this_cpu();
+	c->irq_depth++;
 	if (h)
 		h(tf);
 	else
 		pr_warn("trap: unexpected interrupt vector %lu on cpu %u (rip %p)", tf->vector, this_cpu_id(),
 			(void *)tf->rip);
+	c->irq_depth--;
 	lapic_eoi();
 	sched_irq_exit(tf);	// may switch threads; returns when this one runs again
 }

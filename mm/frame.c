@@ -26,8 +26,12 @@
 // innermost: callers may hold vm_lock (mm/vm.c) when they get here.
 //
 // Per-CPU caches. Single-frame alloc/free goes through this CPU's cache,
-// which takes no lock: it is touched only by its own CPU, with interrupts
-// off. An empty cache refills `batch` frames from the buddy lists under
+// which takes no lock: it is touched only by its own CPU, with preemption
+// disabled (kernel/percpu.h), so the thread can neither move to another
+// CPU nor be stopped by a stop-the-world halfway. Interrupt handlers never
+// allocate or free frames (checked), so nothing else on this CPU touches
+// the cache meanwhile; that is what lets the fast path leave interrupts
+// on, which costs far less than cli/popf. An empty cache refills `batch` frames from the buddy lists under
 // the lock; one above `high` drains `batch` back. Frames in a cache are
 // PCP heads, so the buddy allocator never merges them.
 //
@@ -40,6 +44,8 @@
 #include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/panic.h"
+#include "kernel/percpu.h"
+#include "kernel/thread.h"
 #include "kernel/printf.h"
 #include "kernel/spinlock.h"
 #include "kernel/string.h"
@@ -92,7 +98,7 @@ static inline struct frame *fd(u64 idx) { return &zone.frames[idx]; }
 static inline u64 idx_of_pa(u64 pa) { return (pa >> PAGE_SHIFT) - zone.base_pfn; }
 static inline void *va_of_idx(u64 idx) { return phys_to_virt((idx + zone.base_pfn) << PAGE_SHIFT); }
 
-static void list_push(unsigned order, u32 i)
+static void freelist_push(unsigned order, u32 i)
 {
 	struct frame *f = fd(i);
 	f->state = FS_FREE;
@@ -106,7 +112,7 @@ static void list_push(unsigned order, u32 i)
 	zone.nfree += 1ul << order;
 }
 
-static void list_remove(unsigned order, u32 i)
+static void freelist_remove(unsigned order, u32 i)
 {
 	struct frame *f = fd(i);
 	if (f->prev != NIL)
@@ -129,11 +135,11 @@ static u32 buddy_alloc_locked(unsigned order)
 	if (k > MAX_ORDER)
 		return NIL;
 	u32 i = zone.free[k];
-	list_remove(k, i);
+	freelist_remove(k, i);
 	// Split: keep the lower half, return each upper half to its list.
 	while (k > order) {
 		k--;
-		list_push(k, i + (1u << k));
+		freelist_push(k, i + (1u << k));
 	}
 	return i;
 }
@@ -149,12 +155,12 @@ static void buddy_free_locked(u32 i, unsigned order)
 		struct frame *b = fd(bpfn - zone.base_pfn);
 		if (b->state != FS_FREE || b->order != order)
 			break;
-		list_remove(order, (u32)(bpfn - zone.base_pfn));
+		freelist_remove(order, (u32)(bpfn - zone.base_pfn));
 		fd(pfn - zone.base_pfn)->state = FS_TAIL;	// no longer a head (maybe)
 		pfn &= ~(1ul << order);
 		order++;
 	}
-	list_push(order, (u32)(pfn - zone.base_pfn));
+	freelist_push(order, (u32)(pfn - zone.base_pfn));
 }
 
 static void __noreturn free_violation(u64 pa, unsigned order, const char *what, unsigned have_order,
@@ -233,11 +239,11 @@ void frame_free_buddy(void *p, unsigned order)
 	spin_unlock_irqrestore(&zone.lock, irq);
 }
 
-// ---- per-CPU cache (interrupts off, this CPU only)
+// ---- per-CPU cache (preemption disabled, this CPU only)
 
 static void pcp_refill(struct pcp *c)
 {
-	spin_lock_irqsave(&zone.lock);		// interrupts are already off
+	bool irq = spin_lock_irqsave(&zone.lock);
 	for (u32 n = 0; n < c->batch; n++) {
 		u32 i = buddy_alloc_locked(0);
 		if (i == NIL)
@@ -247,12 +253,12 @@ static void pcp_refill(struct pcp *c)
 		c->head = i;
 		c->count++;
 	}
-	spin_unlock_irqrestore(&zone.lock, false);
+	spin_unlock_irqrestore(&zone.lock, irq);
 }
 
 static void pcp_release(struct pcp *c, u32 n)
 {
-	spin_lock_irqsave(&zone.lock);
+	bool irq = spin_lock_irqsave(&zone.lock);
 	for (; n && c->head != NIL; n--) {
 		u32 i = c->head;
 		c->head = fd(i)->next;
@@ -260,15 +266,30 @@ static void pcp_release(struct pcp *c, u32 n)
 		fd(i)->state = FS_TAIL;
 		buddy_free_locked(i, 0);
 	}
-	spin_unlock_irqrestore(&zone.lock, false);
+	spin_unlock_irqrestore(&zone.lock, irq);
+}
+
+// pcp_enter: this CPU's cache, with preemption disabled until pcp_exit.
+static struct pcp *pcp_enter(const void *p)
+{
+	preempt_disable();
+	struct cpu *c = this_cpu();
+	if (__builtin_expect(c->irq_depth != 0, 0))
+		panic("frame allocator called from an interrupt handler on cpu %u (frame %p, thread %s)", c->id,
+		      p, current_thread_name());
+	return &pcps[c->id];
+}
+
+static void pcp_exit(void)
+{
+	preempt_enable();
 }
 
 void *frame_alloc(unsigned order, enum frame_tag tag)
 {
 	if (order != 0)
 		return frame_alloc_buddy(order, tag);
-	bool irq = irq_save();
-	struct pcp *c = &pcps[this_cpu_id()];
+	struct pcp *c = pcp_enter(NULL);
 	if (c->head == NIL)
 		pcp_refill(c);
 	u32 i = c->head;
@@ -277,7 +298,7 @@ void *frame_alloc(unsigned order, enum frame_tag tag)
 		c->count--;
 		mark_allocated(i, 0, tag);
 	}
-	irq_restore(irq);
+	pcp_exit();
 	return i == NIL ? NULL : va_of_idx(i);
 }
 
@@ -288,30 +309,28 @@ void frame_free(void *p, unsigned order)
 		return;
 	}
 	u32 i = check_free(p, 0);
-	bool irq = irq_save();
+	struct pcp *c = pcp_enter(p);
 	struct frame *f = fd(i);
 	u8 want = FS_ALLOCATED;
 	// The state change is atomic so that two CPUs freeing one frame at once
 	// cannot both put it in their caches.
 	if (!__atomic_compare_exchange_n(&f->state, &want, FS_PCP, false, __ATOMIC_ACQ_REL,
 					 __ATOMIC_RELAXED)) {
-		irq_restore(irq);
+		pcp_exit();
 		free_violation(virt_to_phys(p), 0, "frame freed twice concurrently", f->order, state_name(want));
 	}
-	struct pcp *c = &pcps[this_cpu_id()];
 	f->next = c->head;
 	c->head = i;
 	if (++c->count > c->high)
 		pcp_release(c, c->batch);
-	irq_restore(irq);
+	pcp_exit();
 }
 
 void pcp_drain(void)
 {
-	bool irq = irq_save();
-	struct pcp *c = &pcps[this_cpu_id()];
+	struct pcp *c = pcp_enter(NULL);
 	pcp_release(c, c->count);
-	irq_restore(irq);
+	pcp_exit();
 }
 
 void *frame_alloc_zeroed(unsigned order, enum frame_tag tag)

@@ -4,6 +4,7 @@
 
 #include "kernel/cmdline.h"
 #include "kernel/layout.h"
+#include "kernel/percpu.h"
 #include "kernel/string.h"
 #include "kernel/x86.h"
 #include "mm/mm.h"
@@ -223,6 +224,31 @@ KTEST(frame, per_cpu_cache_refill_and_drain)
 	KT_EXPECT_EQ(t, frame_pcp_count(0), 0);
 	KT_EXPECT_EQ(t, available(), free0);
 	expect_invariants(t);
+}
+
+KTEST(frame, interrupt_handlers_may_not_allocate)
+{
+	// As if inside an interrupt handler on this CPU: the per-CPU cache is
+	// off limits there (it is guarded by the preemption count only).
+	void *p = frame_alloc(0, FT_TEST);
+	KT_ASSERT(t, p, "out of frames");
+	u64 cached = frame_pcp_count(0);
+	cli();
+	this_cpu()->irq_depth++;
+	if (KT_PANIC_TRY(t)) {
+		frame_free(p, 0);
+		kt_panic_disarm(t);
+		this_cpu()->irq_depth--;
+		sti();
+		KT_ASSERT(t, false, "frame_free in interrupt context did not panic");
+	}
+	this_cpu()->irq_depth--;
+	sti();
+	KT_EXPECT(t, strstr(t->panic_msg, "interrupt handler") && strstr(t->panic_msg, "thread main"),
+		  "panic: %s", t->panic_msg);
+	KT_EXPECT_EQ(t, frame_pcp_count(0), cached);
+	KT_EXPECT_EQ(t, preempt_count(), 0);
+	frame_free(p, 0);	// still allocated: the check came first
 }
 
 KTEST(frame, stats_match_boot_memory)

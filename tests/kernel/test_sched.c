@@ -5,6 +5,7 @@
 
 #include "kernel/cpu.h"
 #include "kernel/percpu.h"
+#include "kernel/printf.h"
 #include "kernel/thread.h"
 #include "kernel/time.h"
 #include "kernel/x86.h"
@@ -452,6 +453,12 @@ KTEST(sched, thread_list_shows_every_thread)
 	KT_EXPECT_EQ(t, c.idle, ncpus_online);
 	KT_EXPECT(t, (u32)c.total <= thread_count() + 1 && c.total >= (int)ncpus_online + 2,
 		  "%d threads listed, %u counted", c.total, thread_count());
+	char line[128], want[48];
+	thread_describe(current_thread(), line, sizeof(line));
+	ksnprintf(want, sizeof(want), "%u main", current_thread()->tid);
+	KT_EXPECT(t, strstr(line, want) && strstr(line, "running") && strstr(line, "cpu 0") &&
+			     strstr(line, "pin 0") && strstr(line, " ms "),
+		  "thread_describe: \"%s\"", line);
 	KT_EXPECT_STREQ(t, thread_state_name(TS_BLOCKED), "blocked");
 	KT_EXPECT_STREQ(t, thread_state_name((enum thread_state)99), "?");
 }

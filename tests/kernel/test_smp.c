@@ -163,6 +163,34 @@ KTEST(smp, spinlock_recursion_panics)
 	KT_EXPECT_EQ(t, preempt_count(), 0);
 }
 
+KTEST(smp, spinlock_lockup_panics_with_owner)
+{
+	// A lock that looks held by cpu 5 at a known site and is never released.
+	static struct spinlock l = SPINLOCK_INIT("test stuck");
+	static char site[1];
+	l.next = 1;
+	l.serving = 0;
+	l.owner_cpu = 5;
+	l.owner_pc = site;
+	u64 saved = spin_lockup_ns;
+	spin_lockup_ns = 50000000;	// 50 ms
+	if (KT_PANIC_TRY(t)) {
+		bool f = spin_lock_irqsave(&l);
+		kt_panic_disarm(t);
+		spin_unlock_irqrestore(&l, f);
+		KT_ASSERT(t, false, "waiting for a stuck lock did not panic");
+	}
+	spin_lockup_ns = saved;
+	l = (struct spinlock)SPINLOCK_INIT("test stuck");
+	char want[64];
+	ksnprintf(want, sizeof(want), "held by cpu 5 taken at %p", (void *)site);
+	KT_EXPECT(t, strstr(t->panic_msg, "spinlock lockup") && strstr(t->panic_msg, "test stuck") &&
+			     strstr(t->panic_msg, want),
+		  "panic: %s", t->panic_msg);
+	KT_EXPECT_EQ(t, preempt_count(), 0);
+	KT_EXPECT(t, irqs_enabled(), "interrupts left off");
+}
+
 struct call_seen {
 	unsigned cpu;
 	bool irqs_on;
