@@ -381,8 +381,10 @@ def cmd_bench(args) -> int:
     if reason is None:
         reason = gobench.problem(res)
     if reason is None:
-        if res.results == 0:
+        if res.results == 0 and not res.skipped:
             print(f'# note: no benchmark matches {args.bench}', file=err)
+        if res.skipped:
+            print(f'# note: skipped {", ".join(res.skipped)}', file=err)
         return 0
     print(f'bench: FAIL: {reason}', file=err)
     panic_text = ktap.parse(log).panic_text
