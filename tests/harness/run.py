@@ -46,6 +46,7 @@ STEPS = [
     ('smp1', ['boot', '--kernel', KERNEL, '--smp', '1', '--append', 'test']),
     ('smp4-grub', ['boot', '--iso', 'build/tricolor-test.iso', '--smp', '4']),
     ('smp2', ['boot', '--kernel', KERNEL, '--smp', '2', '--append', 'test']),
+    ('smp8', ['boot', '--kernel', KERNEL, '--smp', '8', '--append', 'test']),
     ('mem32M', ['boot', '--kernel', KERNEL, '--smp', '1', '--memory', '32M',
                 '--append', 'test']),
     ('mem4G-smp4', ['boot', '--kernel', KERNEL, '--smp', '4', '--memory', '4G',
