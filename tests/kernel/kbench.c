@@ -282,17 +282,17 @@ void kbench_run(const char *glob)
 		memset(&b, 0, sizeof(b));
 		b.bc = bc;
 		b.arg = bc->arg;
-		if (run_bench(&b, goal_ns) && b.skipped) {
-			// Go prints the name without -P here, as for FAIL.
-			kprintf("--- SKIP: %s\n    %s\n", bc->name, b.skip_reason);
-		} else if (!b.failures) {
-			kbench_format_result(line, sizeof(line), &b, bc->name, procs, width);
-			kprintf("%s\n", line);
-		} else {
+		if (!run_bench(&b, goal_ns)) {
 			failed++;
 			kprintf("--- FAIL: %s\n    %s\n", bc->name, b.reason);
 			if (b.failures > 1)
 				kprintf("    (and %d more failures)\n", b.failures - 1);
+		} else if (b.skipped) {
+			// As Go's -v output: the name without -P, as for FAIL.
+			kprintf("--- SKIP: %s\n    %s\n", bc->name, b.skip_reason);
+		} else {
+			kbench_format_result(line, sizeof(line), &b, bc->name, procs, width);
+			kprintf("%s\n", line);
 		}
 	}
 	kprintf("%s\n", failed ? "FAIL" : "PASS");
