@@ -1,9 +1,9 @@
 # Tricolor: build the kernel, the GRUB ISO, and run or test it in QEMU.
 #
 #   make run     boot the GRUB ISO, console on this terminal (Ctrl-A X quits)
-#   make test    host tests + in-kernel self-tests on -smp 1, 2 and 4, -m 32M
-#                and 4G, one boot through GRUB, harness self-checks; ends
-#                with "N passed, N failed"
+#   make test    host tests + in-kernel self-tests on -smp 1, 2, 4 and 8,
+#                -m 32M and 4G, one boot through GRUB, harness self-checks;
+#                ends with "N passed, N failed"
 #   make debug   QEMU paused with a gdb stub; prints the gdb command
 #   make bench   in-kernel benchmarks; only Go's `go test -bench` lines go
 #                to stdout (BENCH=GLOB, BENCHTIME=MS, BENCH_SMP, default 1)

@@ -8,6 +8,8 @@ to benchstat:
     BenchmarkName-P  N  V ns/op [V MB/s] [V unit]...
     --- FAIL: BenchmarkName     a failed benchmark, then its indented
         file.c:12: reason       messages
+    --- SKIP: BenchmarkName     a skipped benchmark (neither passed nor
+        file.c:12: reason       failed), as `go test -v -bench` prints it
     PASS or FAIL                the run's outcome
 """
 
@@ -21,7 +23,7 @@ from ktap import clean_line
 _HEADER = re.compile(r'(goos|goarch|pkg|cpu): \S.*$')
 # Name, iterations, then value-unit pairs (Go's benchfmt).
 _RESULT = re.compile(r'Benchmark\S*\s+\d+(\s+[-+]?[0-9.]+(e[-+]?\d+)?\s+\S+)*\s*$')
-_FAIL_HEAD = re.compile(r'--- FAIL: Benchmark\S*\s*$')
+_MESSAGES_HEAD = re.compile(r'--- (FAIL|SKIP): Benchmark\S*\s*$')
 _OUTCOME = re.compile(r'(PASS|FAIL)$')
 
 
@@ -30,6 +32,7 @@ class BenchRun:
     lines: list[str] = field(default_factory=list)   # the Go lines, in order
     results: int = 0            # Benchmark result lines
     failed: list[str] = field(default_factory=list)  # names that failed
+    skipped: list[str] = field(default_factory=list)  # names that skipped
     outcome: str | None = None  # 'PASS', 'FAIL', or None if never printed
     last_line: str = ''         # last non-empty line of the log
 
@@ -40,22 +43,23 @@ def extract(log: str | bytes) -> BenchRun:
     if isinstance(log, bytes):
         log = log.decode('utf-8', errors='replace')
     run = BenchRun()
-    in_failure = False
+    in_messages = False
     for raw in log.splitlines():
         line = clean_line(raw)
         if line.strip():
             run.last_line = line.strip()
-        if in_failure and line.startswith('    ') and line.strip():
-            run.lines.append(line)      # a message of the failed benchmark
+        if in_messages and line.startswith('    ') and line.strip():
+            run.lines.append(line)      # a message of the failed or skipped benchmark
             continue
-        in_failure = False
+        in_messages = False
         if _HEADER.match(line) or _RESULT.match(line):
             run.lines.append(line)
             run.results += line.startswith('Benchmark')
-        elif _FAIL_HEAD.match(line):
+        elif m := _MESSAGES_HEAD.match(line):
             run.lines.append(line)
-            run.failed.append(line.split()[2])
-            in_failure = True
+            names = run.failed if m.group(1) == 'FAIL' else run.skipped
+            names.append(line.split()[2])
+            in_messages = True
         elif _OUTCOME.match(line):
             run.lines.append(line)
             run.outcome = line

@@ -46,6 +46,7 @@ STEPS = [
     ('smp1', ['boot', '--kernel', KERNEL, '--smp', '1', '--append', 'test']),
     ('smp4-grub', ['boot', '--iso', 'build/tricolor-test.iso', '--smp', '4']),
     ('smp2', ['boot', '--kernel', KERNEL, '--smp', '2', '--append', 'test']),
+    ('smp8', ['boot', '--kernel', KERNEL, '--smp', '8', '--append', 'test']),
     ('mem32M', ['boot', '--kernel', KERNEL, '--smp', '1', '--memory', '32M',
                 '--append', 'test']),
     ('mem4G-smp4', ['boot', '--kernel', KERNEL, '--smp', '4', '--memory', '4G',
@@ -232,6 +233,27 @@ def ram_problem(log_text: str | bytes, memory: str) -> str | None:
     return None
 
 
+_CPUS_ONLINE = re.compile(r'smp: (\d+) CPUs? online')
+
+
+def cpus_problem(log_text: str | bytes, smp: int) -> str | None:
+    """Checks the CPU count the kernel logged at boot ("smp: N CPUs
+    online (...)", once smp_init is done) against QEMU's -smp. A missing
+    line is a problem too: the kernel stopped before bringing up its CPUs,
+    or no longer says how many it brought up."""
+    if isinstance(log_text, bytes):
+        log_text = log_text.decode('utf-8', errors='replace')
+    m = _CPUS_ONLINE.search(log_text)
+    if not m:
+        return (f'no "smp: N CPUs online" line: the kernel never said how '
+                f'many CPUs it brought up (QEMU was given {smp})')
+    n = int(m.group(1))
+    if n != smp:
+        return (f'kernel brought up {n} CPU{"" if n == 1 else "s"}, QEMU '
+                f'was given {smp}')
+    return None
+
+
 def check_selfcheck(v: Verdict, text: str, regex: str) -> tuple[bool, str]:
     """A self-check passes iff the boot failed and REGEX matches TEXT (what
     the harness printed about it)."""
@@ -329,11 +351,15 @@ def cmd_boot(args) -> int:
     log = com1.read_bytes() if com1.is_file() else b''
     v = judge(status, log, timeout_s=args.timeout, log_path=shown(com1),
               start_error=start_error)
-    ram = ram_problem(log, args.memory)
-    if ram:
+    problems = [ram_problem(log, args.memory)]
+    if start_error is None:     # QEMU ran, so the kernel had its chance
+        problems.append(cpus_problem(log, args.smp))
+    for problem in filter(None, problems):
         v.ok = False
-        v.report.append(ram)
-        v.failures.append(ram)
+        if v.verdict == 'pass':
+            v.verdict = problem
+        v.report.append(problem)
+        v.failures.append(problem)
         v.failed = max(v.failed, 1)
 
     own_output = v.suites + v.report + [f'{name}: ' +
@@ -381,8 +407,10 @@ def cmd_bench(args) -> int:
     if reason is None:
         reason = gobench.problem(res)
     if reason is None:
-        if res.results == 0:
+        if res.results == 0 and not res.skipped:
             print(f'# note: no benchmark matches {args.bench}', file=err)
+        if res.skipped:
+            print(f'# note: skipped {", ".join(res.skipped)}', file=err)
         return 0
     print(f'bench: FAIL: {reason}', file=err)
     panic_text = ktap.parse(log).panic_text

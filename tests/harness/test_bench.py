@@ -64,6 +64,37 @@ class ExtractTest(unittest.TestCase):
         self.assertEqual(r.outcome, 'FAIL')
         self.assertIn('BenchmarkKsnprintf', gobench.problem(r))
 
+    SKIP_LOG = '\n'.join([
+        'goos: tricolor',
+        'BenchmarkSTW/idle-1    \t  500000\t      2000 ns/op',
+        '--- SKIP: BenchmarkIPIRoundTrip',
+        '    bench_smp.c:120: needs 2 CPUs, 1 online',
+        '[    1.200000] info: a kernel line ends the messages',
+        '    KTAP-looking indented line, not a message',
+        'PASS', ''])
+
+    def test_skipped_benchmark_is_neither_pass_nor_fail(self):
+        r = gobench.extract(self.SKIP_LOG)
+        self.assertEqual(r.lines, [
+            'goos: tricolor',
+            'BenchmarkSTW/idle-1    \t  500000\t      2000 ns/op',
+            '--- SKIP: BenchmarkIPIRoundTrip',
+            '    bench_smp.c:120: needs 2 CPUs, 1 online',
+            'PASS'])
+        self.assertEqual(r.skipped, ['BenchmarkIPIRoundTrip'])
+        self.assertEqual(r.failed, [])
+        self.assertEqual(r.results, 1)
+        self.assertIsNone(gobench.problem(r))
+
+    def test_skip_and_fail_together(self):
+        r = gobench.extract('\n'.join([
+            '--- SKIP: BenchmarkA', '    a.c:1: no CPUs',
+            '--- FAIL: BenchmarkB', '    b.c:2: broken', 'FAIL']))
+        self.assertEqual(r.skipped, ['BenchmarkA'])
+        self.assertEqual(r.failed, ['BenchmarkB'])
+        self.assertEqual(gobench.problem(r),
+                         'the kernel printed FAIL (failed: BenchmarkB)')
+
     def test_truncated_log(self):
         text = sample('bench-pass.log')
         r = gobench.extract(text[:text.index('BenchmarkKsnprintf')])
@@ -124,6 +155,13 @@ class BenchCommandTest(unittest.TestCase):
                          'bench=BenchmarkN* benchtime=200 loglevel=1')
         self.assertEqual(cmd[cmd.index('-smp') + 1], '1')
         self.assertEqual(seen['timeout'], 600)
+
+    def test_skip_passes_and_is_printed(self):
+        rc, out, err, _ = self.bench(ExtractTest.SKIP_LOG, run.EXIT_PASS)
+        self.assertEqual(rc, 0)
+        self.assertIn('--- SKIP: BenchmarkIPIRoundTrip', out.splitlines())
+        self.assertEqual(out.splitlines()[-1], 'PASS')
+        self.assertIn('# note: skipped BenchmarkIPIRoundTrip', err)
 
     def test_failed_benchmark_fails(self):
         rc, out, err, _ = self.bench(sample('bench-fail.log'), run.EXIT_FAIL)

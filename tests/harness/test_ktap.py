@@ -359,9 +359,6 @@ class CliTest(unittest.TestCase):
         self.assertEqual(cmd[-2:], ['-cdrom', 'build/t.iso'])
 
 
-if __name__ == '__main__':
-    unittest.main()
-
 
 class RamCheckTest(unittest.TestCase):
     LOG = '[    0.06] mm: frames: {} managed (508 MiB), 0 free\n'
@@ -383,3 +380,88 @@ class RamCheckTest(unittest.TestCase):
 
     def test_no_line_no_verdict(self):
         self.assertIsNone(run.ram_problem(b'panic: early\n', '512M'))
+
+
+class CpusCheckTest(unittest.TestCase):
+    """The CPU count the kernel logs against QEMU's -smp, from sample log
+    lines in the kernel's format, and through `run.py boot` with QEMU
+    replaced by writing a log."""
+    BOOT = ('[    0.121862] cpu 1 online (apic id 1)\n'
+            '[    0.142745] cpu 2 online (apic id 2)\n'
+            '[    0.249369] smp: {} online (4 usable in the MADT), xAPIC\n')
+
+    def test_count_matches(self):
+        self.assertIsNone(run.cpus_problem(self.BOOT.format('4 CPUs'), 4))
+        self.assertIsNone(run.cpus_problem(
+            '[    0.01] smp: 1 CPU online (1 usable in the MADT), xAPIC\n',
+            1))
+        self.assertIsNone(run.cpus_problem(
+            self.BOOT.format('8 CPUs').encode() + b'\xff\r\n', 8))
+
+    def test_count_differs(self):
+        self.assertEqual(run.cpus_problem(self.BOOT.format('3 CPUs'), 4),
+                         'kernel brought up 3 CPUs, QEMU was given 4')
+        self.assertEqual(run.cpus_problem(self.BOOT.format('1 CPU'), 2),
+                         'kernel brought up 1 CPU, QEMU was given 2')
+        self.assertEqual(run.cpus_problem(self.BOOT.format('8 CPUs'), 4),
+                         'kernel brought up 8 CPUs, QEMU was given 4')
+
+    def test_missing_line(self):
+        # "cpu N online" lines alone do not say how many came up.
+        text = self.BOOT.split('[    0.249369]')[0] + 'panic: in smp_init\n'
+        problem = run.cpus_problem(text, 4)
+        self.assertIn('no "smp: N CPUs online" line', problem)
+        self.assertIn('QEMU was given 4', problem)
+        self.assertIsNotNone(run.cpus_problem(b'', 1))
+
+    def boot(self, log: str, smp: int):
+        """`run.py boot --smp SMP` with QEMU replaced: writes log to COM1
+        and exits 33."""
+        with tempfile.TemporaryDirectory() as tmp:
+            logdir = Path(tmp)
+            kernel = logdir / 'kernel.elf'
+            kernel.write_bytes(b'\x7fELF')
+
+            def fake_qemu(cmd, timeout_s):
+                com1 = cmd[cmd.index('-serial') + 1].removeprefix('file:')
+                (run.REPO / com1).write_text(log)
+                return run.EXIT_PASS, ''
+
+            out = io.StringIO()
+            with mock.patch.object(run, 'run_qemu', fake_qemu), \
+                    contextlib.redirect_stdout(out):
+                status = run.main(['boot', '--name', 'b', '--kernel',
+                                   str(kernel), '--smp', str(smp),
+                                   '--logdir', str(logdir)])
+            result = json.loads((logdir / 'b.json').read_text())
+        return status, out.getvalue(), result
+
+    def test_boot_step_fails_on_a_wrong_count(self):
+        log = self.BOOT.format('3 CPUs') + sample('pass.log')
+        status, out, result = self.boot(log, 4)
+        self.assertEqual(status, 1)
+        self.assertIn('kernel brought up 3 CPUs, QEMU was given 4',
+                      out.splitlines())
+        self.assertFalse(result['ok'])
+        self.assertEqual(result['verdict'],
+                         'kernel brought up 3 CPUs, QEMU was given 4')
+        self.assertEqual(result['failures'],
+                         ['kernel brought up 3 CPUs, QEMU was given 4'])
+        self.assertEqual(result['failed'], 1)
+
+    def test_boot_step_fails_without_the_line(self):
+        status, out, result = self.boot(sample('pass.log'), 4)
+        self.assertEqual(status, 1)
+        self.assertIn('no "smp: N CPUs online" line', out)
+        self.assertFalse(result['ok'])
+
+    def test_boot_step_passes_with_the_right_count(self):
+        log = self.BOOT.format('4 CPUs') + sample('pass.log')
+        status, out, result = self.boot(log, 4)
+        self.assertEqual(status, 0, out)
+        self.assertTrue(result['ok'])
+        self.assertEqual(result['verdict'], 'pass')
+
+
+if __name__ == '__main__':
+    unittest.main()

@@ -62,6 +62,18 @@ void kb_fail_at(struct kb *b, const char *file, int line, const char *fmt, ...)
 		ksnprintf(b->reason, sizeof(b->reason), "%s:%d: %s", base, line, msg);
 }
 
+void kb_skip_at(struct kb *b, const char *file, int line, const char *fmt, ...)
+{
+	char msg[sizeof(b->skip_reason)];
+	va_list ap;
+	va_start(ap, fmt);
+	kvsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!b->skipped)
+		ksnprintf(b->skip_reason, sizeof(b->skip_reason), "%s:%d: %s", kbasename(file), line, msg);
+	b->skipped = true;
+}
+
 void kb_report_metric(struct kb *b, u64 num, u64 den, const char *unit)
 {
 	if (!unit || !*unit || strstr(unit, " ") || strcmp(unit, "ns/op") == 0 ||
@@ -215,11 +227,11 @@ static void run_n(struct kb *b, u64 n)
 }
 
 // Go's launch(): n = 1, then predicted counts until one call lasts the
-// goal. Returns true if the benchmark did not fail.
+// goal, or until it fails or skips. Returns true if it did not fail.
 static bool run_bench(struct kb *b, u64 goal_ns)
 {
 	run_n(b, 1);
-	for (u64 n = 1; !b->failures && b->elapsed_ns < goal_ns && n < MAX_ITERS;) {
+	for (u64 n = 1; !b->failures && !b->skipped && b->elapsed_ns < goal_ns && n < MAX_ITERS;) {
 		u64 last = n;
 		n = kbench_predict_n(goal_ns, b->n, b->elapsed_ns, last);
 		run_n(b, n);
@@ -270,14 +282,17 @@ void kbench_run(const char *glob)
 		memset(&b, 0, sizeof(b));
 		b.bc = bc;
 		b.arg = bc->arg;
-		if (run_bench(&b, goal_ns)) {
-			kbench_format_result(line, sizeof(line), &b, bc->name, procs, width);
-			kprintf("%s\n", line);
-		} else {
+		if (!run_bench(&b, goal_ns)) {
 			failed++;
 			kprintf("--- FAIL: %s\n    %s\n", bc->name, b.reason);
 			if (b.failures > 1)
 				kprintf("    (and %d more failures)\n", b.failures - 1);
+		} else if (b.skipped) {
+			// As Go's -v output: the name without -P, as for FAIL.
+			kprintf("--- SKIP: %s\n    %s\n", bc->name, b.skip_reason);
+		} else {
+			kbench_format_result(line, sizeof(line), &b, bc->name, procs, width);
+			kprintf("%s\n", line);
 		}
 	}
 	kprintf("%s\n", failed ? "FAIL" : "PASS");

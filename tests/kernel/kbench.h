@@ -80,6 +80,8 @@ struct kb {
 	} metrics[KB_MAX_METRICS];
 	int failures;
 	char reason[200];		// the first failure
+	bool skipped;
+	char skip_reason[200];		// the first kb_skip
 };
 
 // kb_reset_timer: zero the elapsed time and drop reported metrics; the
@@ -101,6 +103,14 @@ void kb_report_metric(struct kb *b, u64 num, u64 den, const char *unit);
 // The benchmark should clean up and return.
 #define kb_fail(b, ...) kb_fail_at((b), __FILE__, __LINE__, __VA_ARGS__)
 void kb_fail_at(struct kb *b, const char *file, int line, const char *fmt, ...) __printf(4, 5);
+// kb_skip: mark the benchmark skipped with a reason (file:line is added),
+// e.g. when the machine lacks what it measures; the benchmark should clean
+// up and return. The runner prints Go's `go test -v -bench` skip lines,
+//	--- SKIP: BenchmarkName
+//	    file.c:12: reason
+// and counts it as neither passed nor failed. A failure wins over a skip.
+#define kb_skip(b, ...) kb_skip_at((b), __FILE__, __LINE__, __VA_ARGS__)
+void kb_skip_at(struct kb *b, const char *file, int line, const char *fmt, ...) __printf(4, 5);
 
 // Runs the benchmarks matching glob and exits QEMU; never returns.
 void __noreturn kbench_run(const char *glob);

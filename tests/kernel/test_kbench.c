@@ -130,6 +130,20 @@ KTEST(kbench, metric_errors)
 	KT_EXPECT_EQ(t, b.failures, 4);
 }
 
+KTEST(kbench, skip)
+{
+	static struct kb b;
+	memset(&b, 0, sizeof(b));
+	kb_skip(&b, "needs %d CPUs", 2);
+	kb_skip(&b, "second reason");	// the first one is kept
+	KT_EXPECT(t, b.skipped, "not marked skipped");
+	KT_EXPECT_EQ(t, b.failures, 0);	// a skip is not a failure
+	KT_EXPECT(t, strstr(b.skip_reason, "test_kbench.c:") == b.skip_reason, "reason \"%s\"",
+		  b.skip_reason);
+	KT_EXPECT(t, strstr(b.skip_reason, ": needs 2 CPUs") != NULL, "reason \"%s\"", b.skip_reason);
+	KT_EXPECT_STREQ(t, b.reason, "");
+}
+
 static void spin_ns(u64 ns)
 {
 	u64 end = nanotime() + ns;
