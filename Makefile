@@ -1,7 +1,8 @@
 # Tricolor: build the kernel, the GRUB ISO, and run or test it in QEMU.
 #
 #   make run     boot the GRUB ISO, console on this terminal (Ctrl-A X quits)
-#   make test    host tests + in-kernel self-tests on -smp 1, 2, 4 and 8,
+#   make test    host tests + in-kernel self-tests on -smp 1, 2, 4 and 8 (and
+#                70: 64 CPUs supported),
 #                -m 32M and 4G, one boot through GRUB, harness self-checks;
 #                ends with "N passed, N failed"
 #   make debug   QEMU paused with a gdb stub; prints the gdb command

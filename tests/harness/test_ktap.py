@@ -406,6 +406,15 @@ class CpusCheckTest(unittest.TestCase):
         self.assertEqual(run.cpus_problem(self.BOOT.format('8 CPUs'), 4),
                          'kernel brought up 8 CPUs, QEMU was given 4')
 
+    def test_more_cpus_than_the_kernel_supports(self):
+        self.assertIsNone(run.cpus_problem(self.BOOT.format('64 CPUs'), 70))
+        self.assertEqual(run.cpus_problem(self.BOOT.format('63 CPUs'), 70),
+                         'kernel brought up 63 CPUs, QEMU was given 70 '
+                         '(the kernel supports 64)')
+        self.assertEqual(run.cpus_problem(self.BOOT.format('70 CPUs'), 70),
+                         'kernel brought up 70 CPUs, QEMU was given 70 '
+                         '(the kernel supports 64)')
+
     def test_missing_line(self):
         # "cpu N online" lines alone do not say how many came up.
         text = self.BOOT.split('[    0.249369]')[0] + 'panic: in smp_init\n'
