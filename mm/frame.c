@@ -241,7 +241,7 @@ void frame_free_buddy(void *p, unsigned order)
 
 // ---- per-CPU cache (preemption disabled, this CPU only)
 
-static void pcp_refill(struct pcp *c)
+static void __noinline pcp_refill(struct pcp *c)
 {
 	bool irq = spin_lock_irqsave(&zone.lock);
 	for (u32 n = 0; n < c->batch; n++) {
@@ -256,7 +256,7 @@ static void pcp_refill(struct pcp *c)
 	spin_unlock_irqrestore(&zone.lock, irq);
 }
 
-static void pcp_release(struct pcp *c, u32 n)
+static void __noinline pcp_release(struct pcp *c, u32 n)
 {
 	bool irq = spin_lock_irqsave(&zone.lock);
 	for (; n && c->head != NIL; n--) {
