@@ -85,7 +85,9 @@ struct thread {
 
 // thread_create: a runnable thread running fn(arg), pinned to cpu or
 // THREAD_ANY_CPU (first queued on the creating CPU). NULL when out of
-// memory. Safe from any thread; not from interrupt handlers.
+// memory or the CPU is not online. From threads with interrupts on and no
+// lock held (freeing exited stacks may shoot down TLBs); never from
+// interrupt handlers. thread_join has the same rule.
 struct thread *thread_create(const char *name, void (*fn)(void *), void *arg, int cpu);
 struct thread *thread_create_detached(const char *name, void (*fn)(void *), void *arg, int cpu);
 // thread_create_stack: the same with a stack of `pages` pages (1..15).
