@@ -9,6 +9,8 @@
 #   make bench   in-kernel benchmarks; only Go's `go test -bench` lines go
 #                to stdout (BENCH=GLOB, BENCHTIME=MS, BENCH_SMP, default 1)
 #   make iso     build/tricolor.iso        make clean
+#   make sizeclasses   regenerate mm/sizeclasses.h (checked in) with
+#                tools/mksizeclasses.py; `make test` checks it is current
 #
 # Variables: CMDLINE (kernel command line for run/debug/bench), SMP, MEM,
 # ACCEL=kvm (opt-in; TCG is the default, see docs/debugging.md).
@@ -52,7 +54,7 @@ TEST_ISO := $(BUILD)/tricolor-test.iso
 QEMU_COMMON := -machine q35 $(QEMU_ACCEL) -smp $(SMP) -m $(MEM) -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-.PHONY: all run test debug iso clean deps kernel bench
+.PHONY: all run test debug iso clean deps kernel bench sizeclasses
 all: $(KERNEL)
 kernel: $(KERNEL)
 
@@ -133,6 +135,11 @@ bench: deps $(KERNEL)
 	@$(PYTHON) tests/harness/run.py bench --kernel $(KERNEL) --smp $(BENCH_SMP) \
 		--memory $(MEM) --bench '$(BENCH)' --benchtime $(BENCHTIME) \
 		$(if $(CMDLINE),--append '$(CMDLINE)')
+
+# The size-class table is generated but checked in (docs/decisions.md), so
+# a build needs no generator run; this target reruns it.
+sizeclasses:
+	$(PYTHON) tools/mksizeclasses.py -o mm/sizeclasses.h
 
 clean:
 	rm -rf $(BUILD)
