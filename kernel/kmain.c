@@ -17,6 +17,7 @@
 #include "kernel/time.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
+#include "mm/heap.h"
 #include "mm/mm.h"
 #include "tests/kernel/kbench.h"
 #include "tests/kernel/ktest.h"
@@ -82,6 +83,7 @@ void kmain(u32 magic, u64 info_pa)
 	uarts_init();				// COM2, receive interrupts
 	sti();
 	smp_init();				// start the other CPUs
+	heap_init();				// the garbage-collected heap, a cache per CPU
 
 	if (kconfig.test)
 		ktest_run(kconfig.test_glob);	// does not return

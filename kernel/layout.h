@@ -17,6 +17,10 @@
 #define KVA_BASE 0xffffc00000000000
 #define KVA_END 0xffffe00000000000
 #define IOMAP_BASE 0xffffdf0000000000
+// The garbage-collected heap (mm/mheap.c): 256 GiB of the kernel virtual
+// range, reserved; pages are backed with frames only while spans use them.
+#define HEAP_BASE 0xffffd00000000000
+#define HEAP_SIZE 0x4000000000
 // Guarded kernel stacks (mm/stack.c): fixed-size slots from here.
 #define KSTACK_BASE 0xffffe00000000000
 #define KSTACK_SLOT_SIZE 0x10000	// 64 KiB: guard page + up to 15 pages

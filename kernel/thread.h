@@ -64,6 +64,7 @@ struct thread {
 	bool detached;			// freed at exit instead of by thread_join
 	bool is_idle;
 	void *fault_catch;		// a test's armed fault catch (tests/kernel/ktest.h), or NULL
+	const char *alloc_error;	// why its last heap allocation failed (mm/heap.h)
 	void (*fn)(void *);
 	void *arg;
 

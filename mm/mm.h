@@ -116,6 +116,9 @@ int vm_map(u64 va, u64 pa, u64 len, u64 prot);
 // vm_unmap: unmaps [va, va+len) (4 KiB pages) and flushes the TLBs of all
 // CPUs; interrupts must be on when other CPUs are online.
 void vm_unmap(u64 va, u64 len);
+// vm_unmap_private: the same without the shootdown, for pages this CPU
+// mapped and no other CPU can have used yet; any interrupt state.
+void vm_unmap_private(u64 va, u64 len);
 // vm_protect: changes the protection of mapped 4 KiB pages; -1 if any
 // page in the range is unmapped (then nothing changed).
 int vm_protect(u64 va, u64 len, u64 prot);

@@ -288,6 +288,16 @@ void vm_unmap(u64 va, u64 len)
 	tlb_shootdown(va, len);
 }
 
+void vm_unmap_private(u64 va, u64 len)
+{
+	if (!in_mappable_range(va, len))
+		panic("vm_unmap_private(%#lx, %#lx) on cpu %u: range outside the kernel virtual range or "
+		      "unaligned", va, len, this_cpu_id());
+	bool irq = spin_lock_irqsave(&vm_lock);
+	unmap_locked(va, len);
+	spin_unlock_irqrestore(&vm_lock, irq);
+}
+
 int vm_protect(u64 va, u64 len, u64 prot)
 {
 	if (!in_mappable_range(va, len))

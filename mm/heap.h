@@ -1,0 +1,108 @@
+// The garbage-collected heap's public interface. See mm/malloc.c for the
+// design. Every allocation returns zeroed memory or NULL (then
+// gc_alloc_error() says why); there is no free: the collector (gc/)
+// reclaims what is unreachable.
+//
+// Typed objects: describe a struct once, naming its pointer fields,
+//
+//	struct node { u64 key; struct node *left, *right; };
+//	GC_TYPE(node_type, struct node, left, right);
+//	struct node *n = gc_alloc(&node_type);
+//
+// and the collector scans exactly those words. Pointer fields must be
+// 8-byte aligned (checked at compile time). A type without pointers
+// (GC_TYPE_NOPTRS) goes to spans that are never scanned.
+#pragma once
+
+#include "kernel/types.h"
+
+struct gc_type {
+	const char *name;
+	u64 size;		// bytes of one element (sizeof)
+	u32 nptrs;		// pointer fields; GC_SCAN_ALL: every word
+	const u32 *ptr_words;	// word index (offset / 8) of each, ascending
+};
+#define GC_SCAN_ALL 0xffffffffu
+
+// The type of gc_alloc_scan objects: every word may be a pointer.
+extern const struct gc_type gc_type_scan_all;
+
+#define GC_PP_NARG_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, N, ...) N
+#define GC_PP_NARG(...) GC_PP_NARG_(__VA_ARGS__, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1)
+#define GC_PP_CAT_(a, b) a##b
+#define GC_PP_CAT(a, b) GC_PP_CAT_(a, b)
+#define GC_EACH_1(m, T, f) m(T, f)
+#define GC_EACH_2(m, T, f, ...) m(T, f) GC_EACH_1(m, T, __VA_ARGS__)
+#define GC_EACH_3(m, T, f, ...) m(T, f) GC_EACH_2(m, T, __VA_ARGS__)
+#define GC_EACH_4(m, T, f, ...) m(T, f) GC_EACH_3(m, T, __VA_ARGS__)
+#define GC_EACH_5(m, T, f, ...) m(T, f) GC_EACH_4(m, T, __VA_ARGS__)
+#define GC_EACH_6(m, T, f, ...) m(T, f) GC_EACH_5(m, T, __VA_ARGS__)
+#define GC_EACH_7(m, T, f, ...) m(T, f) GC_EACH_6(m, T, __VA_ARGS__)
+#define GC_EACH_8(m, T, f, ...) m(T, f) GC_EACH_7(m, T, __VA_ARGS__)
+#define GC_EACH_9(m, T, f, ...) m(T, f) GC_EACH_8(m, T, __VA_ARGS__)
+#define GC_EACH_10(m, T, f, ...) m(T, f) GC_EACH_9(m, T, __VA_ARGS__)
+#define GC_EACH_11(m, T, f, ...) m(T, f) GC_EACH_10(m, T, __VA_ARGS__)
+#define GC_EACH_12(m, T, f, ...) m(T, f) GC_EACH_11(m, T, __VA_ARGS__)
+#define GC_EACH_13(m, T, f, ...) m(T, f) GC_EACH_12(m, T, __VA_ARGS__)
+#define GC_EACH_14(m, T, f, ...) m(T, f) GC_EACH_13(m, T, __VA_ARGS__)
+#define GC_EACH_15(m, T, f, ...) m(T, f) GC_EACH_14(m, T, __VA_ARGS__)
+#define GC_EACH_16(m, T, f, ...) m(T, f) GC_EACH_15(m, T, __VA_ARGS__)
+#define GC_EACH(m, T, ...) GC_PP_CAT(GC_EACH_, GC_PP_NARG(__VA_ARGS__))(m, T, __VA_ARGS__)
+
+#define GC_WORD_OF_(T, f) (u32)(__builtin_offsetof(T, f) / 8),
+#define GC_ALIGNED_(T, f) _Static_assert(__builtin_offsetof(T, f) % 8 == 0, \
+					 "pointer field " #f " of " #T " is not 8-byte aligned");
+
+// GC_TYPE(var, T, field...): defines `const struct gc_type var` for T with
+// the named pointer fields (1 to 16; list them in declaration order).
+#define GC_TYPE(var, T, ...)                                                       \
+	GC_EACH(GC_ALIGNED_, T, __VA_ARGS__)                                       \
+	static const u32 var##_ptr_words_[] = {GC_EACH(GC_WORD_OF_, T, __VA_ARGS__)}; \
+	const struct gc_type var = {#T, sizeof(T), ARRAY_SIZE(var##_ptr_words_), var##_ptr_words_}
+#define GC_TYPE_NOPTRS(var, T) const struct gc_type var = {#T, sizeof(T), 0, NULL}
+
+// Allocation. Preemption is disabled inside; callable from any thread
+// with interrupts on or off, never from interrupt handlers.
+void *gc_alloc(const struct gc_type *t);
+void *gc_alloc_array(const struct gc_type *t, size_t n);	// n elements of t
+void *gc_alloc_noscan(size_t size);	// pointer-free bytes
+void *gc_alloc_scan(size_t size);	// every word may be a pointer
+// gc_alloc_error: why the calling thread's last allocation returned NULL.
+const char *gc_alloc_error(void);
+
+// gc_object_base: for any address inside an allocated heap object
+// (interior pointers too), the address its allocation returned; NULL for
+// addresses outside allocated objects. gc_object_size: that object's
+// usable size (its size class's, at least what was asked), 0 if none.
+void *gc_object_base(const void *p);
+size_t gc_object_size(const void *p);
+// gc_object_type: the object's type (gc_type_scan_all for gc_alloc_scan),
+// NULL for noscan objects and non-objects.
+const struct gc_type *gc_object_type(const void *p);
+
+// Go's runtime.MemStats, same names (CONVENTIONS.md).
+struct memstats_class {
+	u32 size;
+	u64 mallocs, frees;
+};
+#define MEMSTATS_NCLASSES 68
+struct memstats {
+	u64 alloc, total_alloc, sys, lookups, mallocs, frees;
+	u64 heap_alloc, heap_sys, heap_idle, heap_inuse, heap_released, heap_objects;
+	u64 stack_inuse, stack_sys, mspan_inuse, mspan_sys, mcache_inuse, mcache_sys;
+	u64 buck_hash_sys, gc_sys, other_sys;
+	u64 next_gc, last_gc, pause_total_ns, num_gc, num_forced_gc;
+	u32 gc_cpu_fraction_ppm;
+	bool enable_gc, debug_gc;
+	struct memstats_class by_size[MEMSTATS_NCLASSES];
+};
+// read_memstats: a consistent snapshot: stops the world briefly to flush
+// every CPU's cache counters. Interrupts on, no lock held.
+void read_memstats(struct memstats *m);
+// memstats_print: "# Name = value" lines, as Go appends to a heap profile.
+void memstats_print(const struct memstats *m);
+// heap_print_classes: per span class (in the spirit of /proc/slabinfo):
+// spans, objects in use and total, bytes.
+void heap_print_classes(void);
+
+void heap_init(void);	// after mm_init and sched_init

@@ -1,0 +1,60 @@
+// Test-only reclamation, until the collector exists: heap_test_free
+// records objects to drop, heap_test_collect stops the world and runs the
+// real sweep (mm/mcentral.c) with "marked" = allocated and not dropped.
+// Tests and benchmarks use it to recycle memory between batches; it is no
+// public free. See mm/malloc.c for the overview.
+
+#include "mm/malloc_internal.h"
+
+void heap_test_free(void *p)
+{
+	u64 a = (u64)p;
+	struct mspan *s = span_of(a);
+	if (!s || s->state != SPAN_INUSE || a < s->base)
+		panic("heap_test_free(%p) on cpu %u: not in an in-use span (span %p)", p, this_cpu_id(), s);
+	u64 idx = spanclass_size(s->spanclass) == 0 ? 0 : ((a - s->base) * s->divmagic) >> 32;
+	if (idx >= s->nelems)
+		panic("heap_test_free(%p): past the last object of span %#lx", p, s->base);
+	// Atomic: CPUs may drop neighbouring objects at once.
+	u64 old = __atomic_fetch_or(&s->freedbits[idx / 64], 1ull << (idx % 64), __ATOMIC_RELAXED);
+	// Tiny allocations share 16-byte blocks: dropping one drops its block,
+	// so a second object of the same block is no error.
+	bool tiny = spanclass_noscan(s->spanclass) && s->elemsize == 16;
+	if ((old >> (idx % 64) & 1) && !tiny)
+		panic("heap_test_free(%p) on cpu %u: object %lu of span %#lx dropped twice", p, this_cpu_id(), idx,
+		      s->base);
+}
+
+// mark_survivors: markbits = allocated and not dropped (world stopped).
+static void mark_survivors(struct mspan *s)
+{
+	for (u32 w = 0; w < s->bitwords; w++) {
+		u64 allocated = s->allocbits[w];
+		// Every object below freeindex is allocated (mm/malloc.c).
+		u32 lo = w * 64;
+		if (s->freeindex >= lo + 64)
+			allocated = ~0ull;
+		else if (s->freeindex > lo)
+			allocated |= (1ull << (s->freeindex - lo)) - 1;
+		if (lo + 64 > s->nelems)
+			allocated &= s->nelems - lo >= 64 ? ~0ull : (1ull << (s->nelems - lo)) - 1;
+		s->markbits[w] = allocated & ~s->freedbits[w];
+	}
+}
+
+void heap_test_collect(void)
+{
+	stw_begin();
+	mcache_flush_all();
+	heap.sweepgen += 2;
+	// The world is stopped and this CPU holds no heap lock: the in-use
+	// list cannot change under us except by our own sweeps, which may
+	// free the span being visited, so the next one is read first.
+	for (struct list *e = heap.inuse.next, *next; e != &heap.inuse; e = next) {
+		next = e->next;
+		struct mspan *s = list_entry(e, struct mspan, all_link);
+		mark_survivors(s);
+		span_sweep(s);
+	}
+	stw_end();
+}

@@ -1,0 +1,175 @@
+// The heap's private structures, shared by mm/malloc.c (per-CPU caches and
+// the allocation paths), mm/mheap.c (page heap), mm/mcentral.c (central
+// lists), mm/mstats.c (statistics) and, later, gc/. See mm/malloc.c for
+// the overview.
+#pragma once
+
+#include "kernel/list.h"
+#include "mm/heap.h"
+#include "mm/platform.h"
+#include "mm/sizeclasses.h"
+
+_Static_assert(MEMSTATS_NCLASSES == NUM_SIZE_CLASSES, "BySize has one entry per size class");
+
+// Arenas: the heap range is cut into 32 MiB arenas; each has a table from
+// its 4096 heap pages to their spans, made when the heap first grows into
+// it, so a span lookup is two loads.
+#define ARENA_SHIFT 25
+#define ARENA_SIZE (1ul << ARENA_SHIFT)
+#define ARENA_PAGES (ARENA_SIZE >> HEAP_PAGE_SHIFT)
+#define NUM_ARENAS (PLAT_HEAP_SIZE >> ARENA_SHIFT)
+#define HEAP_GROW_PAGES 512	// the heap grows its address range 4 MiB at a time
+
+// A span class is a size class and a noscan bit: class << 1 | noscan.
+#define NUM_SPAN_CLASSES (NUM_SIZE_CLASSES * 2)
+static inline u8 make_spanclass(unsigned sizeclass, bool noscan) { return (u8)(sizeclass << 1 | noscan); }
+static inline unsigned spanclass_size(u8 sc) { return sc >> 1; }
+static inline bool spanclass_noscan(u8 sc) { return sc & 1; }
+
+// Objects of scan spans up to this size have their pointer bitmap in the
+// span (one bit per word); bigger ones carry their type in an 8-byte
+// header at the start of the object (Go 1.22's allocation headers).
+#define HEAP_BITS_MAX_SIZE 512
+#define MALLOC_HEADER 8
+
+enum span_state {
+	SPAN_DEAD,	// a struct not describing memory (on the span fixalloc's free list)
+	SPAN_FREE,	// free pages in the page heap
+	SPAN_INUSE,	// objects: small (size class) or one large object
+	SPAN_BUSY,	// free pages taken out of the page heap for scavenging
+	SPAN_NSTATES,
+};
+const char *span_state_name(enum span_state s);
+
+struct mspan {
+	struct list link;	// heap free list, mcentral set, or alone; by the owner's lock
+	struct list all_link;	// heap.inuse: every in-use span (heap lock)
+	u64 base;		// first byte
+	u64 npages;		// heap pages (HEAP_PAGE_SIZE)
+	u8 state;		// enum span_state
+	u8 spanclass;
+	bool needzero;		// its memory may be dirty: zero what is handed out
+	bool incache;		// owned by a CPU's mcache (mcentral lock to change)
+	u32 elemsize;		// object size (the whole span for a large object)
+	u32 nelems;
+	u32 divmagic;		// object index of offset o: (o * divmagic) >> 32
+	// Allocation state, owned by the caching CPU while incache. Objects
+	// below freeindex are all allocated; at and above it, allocbits says.
+	// alloccache holds the inverted allocbits from freeindex on (bit 0 =
+	// freeindex), so finding the next free object is a count-trailing-zeros.
+	u32 freeindex;
+	u32 alloccount;		// allocated objects
+	u64 alloccache;
+	u64 *allocbits;		// one bit per object (1: allocated at the last sweep)
+	u64 *markbits;		// the collector's marks; become allocbits at sweep
+	u64 *freedbits;		// test-only frees since the last test collection
+	u64 *heapbits;		// scan spans with elemsize <= 512: pointer bits per word
+	u32 bitwords;		// words in each of allocbits/markbits/freedbits
+	u32 sweepgen;		// heap.sweepgen when last swept
+	const struct gc_type *largetype;	// a large scan object's type
+};
+
+struct mcentral {
+	struct spinlock lock;	// guards the lists and the incache flag of their spans
+	u8 spanclass;
+	// Spans with free objects / without, split by sweep state as Go's
+	// partial/full sets: index sweepgen/2 % 2 holds the swept ones.
+	struct list partial[2], full[2];
+	u64 nspans;
+};
+
+// One per CPU. Only its CPU touches it, with preemption disabled.
+struct mcache {
+	struct mspan *alloc[NUM_SPAN_CLASSES];	// current span per class (never NULL)
+	u64 tiny;		// current 16-byte tiny block, 0 if none
+	u64 tinyoffset;
+	u64 tiny_allocs;	// allocations served from tiny blocks
+	// Objects counted as allocated when a span is cached (all its free
+	// objects); the unused ones are taken back when it is uncached.
+	i64 small_alloc_count[NUM_SIZE_CLASSES];
+};
+
+struct mheap {
+	struct spinlock lock;	// guards everything below and span states/tables
+	u64 cursor;		// end of the address range handed to arenas so far
+	u64 limit;		// most bytes the range may grow to (tests shrink it)
+	struct heap_arena *arenas[NUM_ARENAS];
+	u64 *backed[NUM_ARENAS];	// per arena, 1 bit per page: memory behind it
+	struct list free[128];	// free spans of n pages, n < 128
+	struct list free_large;	// free spans of 128 pages or more
+	struct list inuse;	// every in-use span
+	u32 sweepgen;		// +2 per collection
+	// Byte counts (heap lock): in spans, free and backed, free and released.
+	u64 pages_inuse, pages_free, pages_released, pages_sys;
+	u64 large_allocs, large_frees, large_bytes_alloc, large_bytes_freed;
+	u64 small_frees[NUM_SIZE_CLASSES];	// by test collections (later: sweeps)
+	u64 tiny_allocs;	// flushed from the mcaches
+	i64 small_alloc_count[NUM_SIZE_CLASSES];	// flushed from the mcaches
+	struct mcentral central[NUM_SPAN_CLASSES];
+};
+extern struct mheap heap;
+
+struct heap_arena {
+	struct mspan *spans[ARENA_PAGES];	// the span of each page; NULL: never in a span
+};
+
+extern struct mspan emptyspan;	// mcache placeholder: no free object, ever
+
+// ---- page heap (mm/mheap.c)
+void mheap_init(void);
+// mheap_alloc: an in-use span of npages backed pages, zeroed when
+// needzero comes back false; NULL with *why set when the range or memory
+// runs out. Caller fills in the class fields.
+struct mspan *mheap_alloc(u64 npages, const char **why);
+void mheap_free(struct mspan *s);
+// Span lookup: the span containing p, or NULL (any state).
+static inline struct mspan *span_of(u64 p)
+{
+	u64 off = p - PLAT_HEAP_BASE;
+	if (off >= PLAT_HEAP_SIZE)
+		return NULL;
+	struct heap_arena *a = __atomic_load_n(&heap.arenas[off >> ARENA_SHIFT], __ATOMIC_ACQUIRE);
+	if (!a)
+		return NULL;
+	return __atomic_load_n(&a->spans[(off >> HEAP_PAGE_SHIFT) & (ARENA_PAGES - 1)], __ATOMIC_ACQUIRE);
+}
+// mheap_scavenge: returns up to `bytes` of free backed pages' memory to
+// the frame allocator; how many bytes it released. Interrupts on.
+u64 mheap_scavenge(u64 bytes);
+// mheap_meta_stats: span structs in use / taken, and collector metadata
+// (bitmaps, arena tables) taken, in bytes.
+void mheap_meta_stats(u64 *mspan_inuse, u64 *mspan_sys, u64 *gc_sys);
+u64 *bits_alloc(u32 words);
+void bits_free(u64 *p, u32 words);
+struct mspan *span_struct_alloc(void);
+void span_struct_free(struct mspan *s);
+
+// ---- central lists (mm/mcentral.c)
+void mcentral_init(struct mcentral *c, u8 spanclass);
+// mcentral_cache_span: a span of the class with a free object, owned by
+// the calling CPU's cache from now on; NULL with *why when none can be had.
+struct mspan *mcentral_cache_span(struct mcentral *c, const char **why);
+void mcentral_uncache_span(struct mcentral *c, struct mspan *s);
+void span_refill_cache(struct mspan *s, u32 from);
+// span_sweep: turns markbits into allocbits (objects not marked are
+// freed), counts the frees, and moves the span to the right list or back
+// to the page heap. The world is stopped (for now; the sweeper later).
+void span_sweep(struct mspan *s);
+
+// ---- per-CPU caches (mm/malloc.c)
+struct mcache *mcache_of(unsigned cpu);
+// mcache_flush: uncaches every span of this CPU's cache and moves its
+// counters into the heap's. World stopped or preemption disabled.
+void mcache_flush(struct mcache *c);
+void mcache_flush_all(void);	// world stopped
+
+// ---- test-only reclamation (mm/heap_test.c), until the collector exists
+// heap_test_free: marks the object at p to be reclaimed by the next
+// heap_test_collect, which stops the world and sweeps every span with
+// "marked" = allocated and not freed.
+void heap_test_free(void *p);
+void heap_test_collect(void);
+// heap_set_limit: caps the heap's address range (bytes, rounded up to the
+// growth unit); 0 restores the default. Tests of exhaustion use it.
+void heap_set_limit(u64 bytes);
+bool heap_check(char *why, size_t size);

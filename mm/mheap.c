@@ -1,0 +1,444 @@
+// The page heap (Go's mheap): runs of 8 KiB heap pages for spans, carved
+// from the reserved heap range and backed with memory only while in use.
+// See mm/malloc.c for the overview.
+//
+// Free runs are spans in state FREE on heap.free[n] (n < 128 pages) or
+// heap.free_large. Allocation takes the first run from the smallest
+// non-empty list that fits (at most 128 list heads looked at), else the
+// best fit among the large runs, and splits it. Freeing merges with free
+// neighbours, found through the span table, so free runs never touch.
+// When nothing fits the range grows by at least 4 MiB of address space;
+// memory comes later, page by page, when a span first uses a page
+// (plat_heap_commit), and goes back to the frame allocator when the
+// scavenger releases free pages (plat_heap_release): HeapReleased.
+//
+// Lock order: heap.lock, then the span/bits fixalloc locks, then the frame
+// allocator's (through plat_meta_alloc and plat_heap_commit). mcentral
+// locks are never held while calling in here.
+
+#include "mm/fixalloc.h"
+#include "mm/malloc_internal.h"
+
+struct mheap heap = {.lock = SPINLOCK_INIT("heap")};
+
+static struct fixalloc span_fixalloc;
+// Bitmaps by size: 16 B .. 2 KiB buckets (the fixalloc rounds to 16).
+#define BITS_BUCKETS 8
+static struct fixalloc bits_fixalloc[BITS_BUCKETS];
+
+static const char *const span_state_names[SPAN_NSTATES] = {"dead", "free", "in use", "busy"};
+
+const char *span_state_name(enum span_state s)
+{
+	return (unsigned)s < SPAN_NSTATES ? span_state_names[s] : "?";
+}
+
+// ---- metadata
+
+struct mspan *span_struct_alloc(void)
+{
+	return fixalloc_alloc(&span_fixalloc);
+}
+
+void span_struct_free(struct mspan *s)
+{
+	s->state = SPAN_DEAD;
+	fixalloc_free(&span_fixalloc, s);
+}
+
+static int bits_bucket(u32 words)
+{
+	u32 bytes = words * 8;
+	for (int b = 0; b < BITS_BUCKETS; b++)
+		if (bytes <= (16u << b))
+			return b;
+	return -1;
+}
+
+u64 *bits_alloc(u32 words)
+{
+	int b = bits_bucket(words);
+	if (b < 0)
+		panic("bits_alloc(%u words): more than %u bytes", words, 16u << (BITS_BUCKETS - 1));
+	return fixalloc_alloc(&bits_fixalloc[b]);
+}
+
+void bits_free(u64 *p, u32 words)
+{
+	if (p)
+		fixalloc_free(&bits_fixalloc[bits_bucket(words)], p);
+}
+
+void mheap_meta_stats(u64 *mspan_inuse, u64 *mspan_sys, u64 *gc_sys)
+{
+	bool f = spin_lock_irqsave(&heap.lock);
+	u64 arenas = 0;
+	for (u64 a = 0; a < NUM_ARENAS; a++)
+		arenas += heap.arenas[a] != NULL;
+	spin_unlock_irqrestore(&heap.lock, f);
+	*mspan_inuse = span_fixalloc.inuse * span_fixalloc.size;
+	*mspan_sys = span_fixalloc.sys;
+	*gc_sys = arenas * sizeof(struct heap_arena);
+	for (int b = 0; b < BITS_BUCKETS; b++)
+		*gc_sys += bits_fixalloc[b].sys;
+}
+
+void mheap_init(void)
+{
+	fixalloc_init(&span_fixalloc, "mspan", sizeof(struct mspan), FT_META);
+	for (int b = 0; b < BITS_BUCKETS; b++)
+		fixalloc_init(&bits_fixalloc[b], "gc bits", 16u << b, FT_META);
+	for (int i = 0; i < 128; i++)
+		list_init(&heap.free[i]);
+	list_init(&heap.free_large);
+	list_init(&heap.inuse);
+	heap.cursor = PLAT_HEAP_BASE;
+	heap.limit = PLAT_HEAP_SIZE;
+	heap.sweepgen = 2;
+}
+
+// ---- the span table and the backed bits (heap lock)
+
+static u64 page_index(u64 addr) { return (addr - PLAT_HEAP_BASE) >> HEAP_PAGE_SHIFT; }
+
+static void set_spans(struct mspan *s)
+{
+	u64 first = page_index(s->base);
+	for (u64 p = first; p < first + s->npages; p++)
+		// Release: a lockless span_of that sees the pointer sees the span.
+		__atomic_store_n(&heap.arenas[p / ARENA_PAGES]->spans[p % ARENA_PAGES], s, __ATOMIC_RELEASE);
+}
+
+static bool page_backed(u64 p) { return heap.backed[p / ARENA_PAGES][(p % ARENA_PAGES) / 64] >> (p % 64) & 1; }
+
+static void set_backed(u64 p, bool on)
+{
+	u64 *w = &heap.backed[p / ARENA_PAGES][(p % ARENA_PAGES) / 64];
+	*w = on ? *w | (1ull << (p % 64)) : *w & ~(1ull << (p % 64));
+}
+
+// ---- free lists (heap lock)
+
+static struct list *free_list(u64 npages)
+{
+	return npages < 128 ? &heap.free[npages] : &heap.free_large;
+}
+
+static void insert_free(struct mspan *s)
+{
+	s->state = SPAN_FREE;
+	list_push_front(free_list(s->npages), &s->link);
+}
+
+// absorb: s takes over the free span t right after it (t's struct is freed).
+static void absorb(struct mspan *s, struct mspan *t)
+{
+	list_remove(&t->link);
+	s->npages += t->npages;
+	s->needzero |= t->needzero;
+	set_spans(s);
+	span_struct_free(t);
+}
+
+// merge_free: s (not on a list) joins its free neighbours and goes on its list.
+static void merge_free(struct mspan *s)
+{
+	if (s->base > PLAT_HEAP_BASE) {
+		struct mspan *prev = span_of(s->base - 1);
+		if (prev && prev->state == SPAN_FREE) {
+			list_remove(&prev->link);
+			absorb(prev, s);	// s is on no list: its link points at itself
+			s = prev;
+		}
+	}
+	u64 end = s->base + (s->npages << HEAP_PAGE_SHIFT);
+	if (end < heap.cursor) {
+		struct mspan *next = span_of(end);
+		if (next && next->state == SPAN_FREE)
+			absorb(s, next);
+	}
+	insert_free(s);
+}
+
+static struct mspan *find_free(u64 npages)
+{
+	for (u64 n = npages; n < 128; n++)
+		if (!list_empty(&heap.free[n]))
+			return list_entry(heap.free[n].next, struct mspan, link);
+	struct mspan *best = NULL;
+	list_for_each(e, &heap.free_large) {
+		struct mspan *s = list_entry(e, struct mspan, link);
+		if (s->npages >= npages &&
+		    (!best || s->npages < best->npages || (s->npages == best->npages && s->base < best->base)))
+			best = s;
+	}
+	return best;
+}
+
+// grow: extends the range by at least npages pages as one free span.
+static bool grow(u64 npages, const char **why)
+{
+	u64 ask = ALIGN_UP(npages, (u64)HEAP_GROW_PAGES), bytes = ask << HEAP_PAGE_SHIFT;
+	u64 used = heap.cursor - PLAT_HEAP_BASE;
+	if (bytes > heap.limit || used > heap.limit - bytes) {
+		*why = "heap address range exhausted (heap limit reached)";
+		return false;
+	}
+	for (u64 a = page_index(heap.cursor) / ARENA_PAGES; a <= (page_index(heap.cursor + bytes) - 1) / ARENA_PAGES;
+	     a++) {
+		if (heap.arenas[a])
+			continue;
+		struct heap_arena *ar = plat_meta_alloc(3, FT_META);	// 32 KiB span table
+		u64 *bk = ar ? bits_alloc(ARENA_PAGES / 64) : NULL;
+		if (!bk) {
+			if (ar)
+				plat_meta_free(ar, 3);
+			*why = "out of memory for heap metadata";
+			return false;
+		}
+		_Static_assert(sizeof(struct heap_arena) == 8 * PAGE_SIZE, "arena table is an order-3 block");
+		heap.backed[a] = bk;
+		__atomic_store_n(&heap.arenas[a], ar, __ATOMIC_RELEASE);	// tables before the pointer
+	}
+	struct mspan *s = span_struct_alloc();
+	if (!s) {
+		*why = "out of memory for heap metadata";
+		return false;
+	}
+	s->base = heap.cursor;
+	s->npages = ask;
+	s->needzero = false;	// never used: commit gives zeroed memory
+	list_init(&s->link);
+	list_init(&s->all_link);
+	heap.cursor += bytes;
+	heap.pages_sys += ask;
+	heap.pages_free += ask;
+	heap.pages_released += ask;
+	set_spans(s);
+	merge_free(s);
+	return true;
+}
+
+// commit: backs every unbacked page of s. False (nothing new backed
+// stays) when memory runs out.
+static bool commit(struct mspan *s)
+{
+	u64 first = page_index(s->base), end = first + s->npages;
+	for (u64 p = first; p < end;) {
+		if (page_backed(p)) {
+			p++;
+			continue;
+		}
+		u64 q = p;
+		while (q < end && !page_backed(q))
+			q++;
+		u64 va = PLAT_HEAP_BASE + (p << HEAP_PAGE_SHIFT);
+		if (!plat_heap_commit(va, (q - p) << HEAP_PAGE_SHIFT))
+			return false;	// earlier runs stay backed: they count as free backed pages
+		for (u64 i = p; i < q; i++)
+			set_backed(i, true);
+		heap.pages_released -= q - p;
+		p = q;
+	}
+	return true;
+}
+
+struct mspan *mheap_alloc(u64 npages, const char **why)
+{
+	if (npages == 0 || npages > (PLAT_HEAP_SIZE >> HEAP_PAGE_SHIFT)) {
+		*why = "allocation larger than the heap range";
+		return NULL;
+	}
+	bool f = spin_lock_irqsave(&heap.lock);
+	struct mspan *s = find_free(npages);
+	if (!s && grow(npages, why))
+		s = find_free(npages);
+	if (!s) {
+		spin_unlock_irqrestore(&heap.lock, f);
+		return NULL;
+	}
+	list_remove(&s->link);
+	if (s->npages > npages) {
+		struct mspan *rest = span_struct_alloc();
+		if (!rest) {
+			insert_free(s);
+			spin_unlock_irqrestore(&heap.lock, f);
+			*why = "out of memory for heap metadata";
+			return NULL;
+		}
+		rest->base = s->base + (npages << HEAP_PAGE_SHIFT);
+		rest->npages = s->npages - npages;
+		rest->needzero = s->needzero;
+		list_init(&rest->link);
+		list_init(&rest->all_link);
+		s->npages = npages;
+		set_spans(rest);
+		insert_free(rest);
+	}
+	if (!commit(s)) {
+		merge_free(s);
+		spin_unlock_irqrestore(&heap.lock, f);
+		*why = "out of memory: no frames left to back heap pages";
+		return NULL;
+	}
+	s->state = SPAN_INUSE;
+	s->incache = false;
+	s->largetype = NULL;
+	s->allocbits = s->markbits = s->freedbits = s->heapbits = NULL;
+	heap.pages_free -= npages;
+	heap.pages_inuse += npages;
+	list_push_back(&heap.inuse, &s->all_link);
+	spin_unlock_irqrestore(&heap.lock, f);
+	return s;
+}
+
+void mheap_free(struct mspan *s)
+{
+	bits_free(s->allocbits, s->bitwords);
+	bits_free(s->markbits, s->bitwords);
+	bits_free(s->freedbits, s->bitwords);
+	bits_free(s->heapbits, (u32)(s->npages * (HEAP_PAGE_SIZE / 64 / 8)));
+	s->allocbits = s->markbits = s->freedbits = s->heapbits = NULL;
+	bool f = spin_lock_irqsave(&heap.lock);
+	if (s->state != SPAN_INUSE)
+		panic("mheap_free: span %p at %#lx (%lu pages) is %s, not in use", s, s->base, s->npages,
+		      span_state_name((enum span_state)s->state));
+	list_remove(&s->all_link);
+	heap.pages_inuse -= s->npages;
+	heap.pages_free += s->npages;
+	s->needzero = true;
+	merge_free(s);
+	spin_unlock_irqrestore(&heap.lock, f);
+}
+
+// ---- scavenging
+
+static u64 backed_pages(struct mspan *s)
+{
+	u64 n = 0, first = page_index(s->base);
+	for (u64 p = first; p < first + s->npages; p++)
+		n += page_backed(p);
+	return n;
+}
+
+// take_backed_free: a free span with backed pages, taken off its list
+// (BUSY, so nobody merges with it); NULL if none. Heap lock held.
+static struct mspan *take_backed_free(void)
+{
+	for (int n = 128; n >= 1; n--) {
+		struct list *l = n == 128 ? &heap.free_large : &heap.free[n];
+		list_for_each(e, l) {
+			struct mspan *s = list_entry(e, struct mspan, link);
+			if (backed_pages(s)) {
+				list_remove(&s->link);
+				s->state = SPAN_BUSY;
+				return s;
+			}
+		}
+	}
+	return NULL;
+}
+
+u64 mheap_scavenge(u64 bytes)
+{
+	u64 done = 0;
+	while (done < bytes) {
+		bool f = spin_lock_irqsave(&heap.lock);
+		struct mspan *s = take_backed_free();
+		spin_unlock_irqrestore(&heap.lock, f);
+		if (!s)
+			break;
+		// The span is ours (BUSY): release its memory without the lock,
+		// since unmapping waits for other CPUs' TLB flushes.
+		u64 first = page_index(s->base), end = first + s->npages, released = 0;
+		for (u64 p = first; p < end;) {
+			if (!page_backed(p)) {
+				p++;
+				continue;
+			}
+			u64 q = p;
+			while (q < end && page_backed(q))
+				q++;
+			plat_heap_release(PLAT_HEAP_BASE + (p << HEAP_PAGE_SHIFT), (q - p) << HEAP_PAGE_SHIFT);
+			released += q - p;
+			p = q;
+		}
+		f = spin_lock_irqsave(&heap.lock);
+		for (u64 p = first; p < end; p++)
+			set_backed(p, false);
+		heap.pages_released += released;
+		s->needzero = false;	// every page is unbacked: commit zeroes
+		merge_free(s);
+		spin_unlock_irqrestore(&heap.lock, f);
+		done += released << HEAP_PAGE_SHIFT;
+	}
+	return done;
+}
+
+void heap_set_limit(u64 bytes)
+{
+	bool f = spin_lock_irqsave(&heap.lock);
+	heap.limit = bytes ? ALIGN_UP(bytes, (u64)HEAP_GROW_PAGES << HEAP_PAGE_SHIFT) : PLAT_HEAP_SIZE;
+	spin_unlock_irqrestore(&heap.lock, f);
+}
+
+// ---- invariants
+
+static bool fail(char *why, size_t size, const char *fmt, ...) __printf(3, 4);
+static bool fail(char *why, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	kvsnprintf(why, size, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+// heap_check: every page of the grown range belongs to exactly one span
+// that the table points to, in-use spans are on the in-use list, free
+// spans on the right free list and never next to another free span, and
+// the page counts add up.
+bool heap_check(char *why, size_t size)
+{
+	bool f = spin_lock_irqsave(&heap.lock);
+	bool ok = true;
+	u64 inuse = 0, freep = 0, released = 0;
+	struct mspan *prev = NULL;
+	for (u64 a = PLAT_HEAP_BASE; ok && a < heap.cursor;) {
+		struct mspan *s = span_of(a);
+		if (!s || s->base != a || s->npages == 0) {
+			ok = fail(why, size, "page %#lx: span %p does not start here", a, s);
+			break;
+		}
+		for (u64 p = page_index(a); ok && p < page_index(a) + s->npages; p++)
+			if (heap.arenas[p / ARENA_PAGES]->spans[p % ARENA_PAGES] != s)
+				ok = fail(why, size, "span %#lx+%lu pages: page %lu points elsewhere", a, s->npages, p);
+		if (s->state == SPAN_INUSE) {
+			inuse += s->npages;
+			if (backed_pages(s) != s->npages)
+				ok = fail(why, size, "in-use span %#lx has unbacked pages", a);
+		} else if (s->state == SPAN_FREE) {
+			freep += s->npages;
+			released += s->npages - backed_pages(s);
+			if (prev && prev->state == SPAN_FREE)
+				ok = fail(why, size, "free spans %#lx and %#lx touch", prev->base, a);
+			bool listed = false;
+			list_for_each(e, free_list(s->npages))
+				listed |= e == &s->link;
+			if (!listed)
+				ok = fail(why, size, "free span %#lx (%lu pages) not on its list", a, s->npages);
+		} else {
+			ok = fail(why, size, "span %#lx is %s inside the heap range", a,
+				  span_state_name((enum span_state)s->state));
+		}
+		prev = s;
+		a += s->npages << HEAP_PAGE_SHIFT;
+	}
+	if (ok && (inuse != heap.pages_inuse || freep != heap.pages_free || released != heap.pages_released ||
+		   inuse + freep != heap.pages_sys))
+		ok = fail(why, size, "page counts: in use %lu (heap says %lu), free %lu (%lu), released %lu (%lu), "
+				     "sys %lu", inuse, heap.pages_inuse, freep, heap.pages_free, released,
+			  heap.pages_released, heap.pages_sys);
+	spin_unlock_irqrestore(&heap.lock, f);
+	return ok;
+}

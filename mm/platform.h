@@ -1,0 +1,65 @@
+// The platform interface of the heap (mm/malloc.c, mheap.c, mcentral.c,
+// mstats.c, fixalloc.c): everything those files use from the rest of the
+// system, and nothing else. The kernel implements it here and in
+// kernel/mm_platform.c; the hosted port (tests/hosted/, a later issue)
+// implements the same names for Linux user space, so the same heap
+// sources build there unchanged.
+//
+// What the heap may use:
+//   types and helpers     kernel/types.h, memset/memcpy/strlen (string.h),
+//                         ksnprintf, panic, pr_info/pr_warn, kprintf
+//   CPUs                  this_cpu_id(), plat_ncpus(), preempt_disable/
+//                         preempt_enable (a region the thread cannot leave
+//                         its CPU from, and a stop-the-world does not split)
+//   locks                 struct spinlock, spin_lock_irqsave/unlock_irqrestore
+//   time                  nanotime()
+//   stop-the-world        stw_begin()/stw_end()
+//   memory                plat_meta_alloc/plat_meta_free (zeroed 4 KiB pages
+//                         for metadata), plat_heap_commit/plat_heap_release
+//                         (back / drop pages of the heap's virtual range)
+//   per-thread            plat_thread_error(): the calling thread's slot for
+//                         the reason of its last failed allocation
+//   statistics            plat_memory_stats()
+//   lists                 kernel/list.h (header-only)
+#pragma once
+
+#include "kernel/cpu.h"
+#include "kernel/panic.h"
+#include "kernel/percpu.h"
+#include "kernel/printf.h"
+#include "kernel/smp.h"
+#include "kernel/spinlock.h"
+#include "kernel/string.h"
+#include "kernel/time.h"
+#include "kernel/types.h"
+#include "kernel/x86.h"
+#include "mm/mm.h"
+
+static inline unsigned plat_ncpus(void) { return ncpus_online; }
+// plat_can_wait: the caller may wait for other CPUs (interrupts on,
+// preemptible), as releasing memory needs.
+static inline bool plat_can_wait(void) { return irqs_enabled() && preempt_count() == 0; }
+
+// The heap's virtual range: reserved, never mapped except by commit.
+#define PLAT_HEAP_BASE HEAP_BASE
+#define PLAT_HEAP_SIZE HEAP_SIZE
+
+// plat_meta_alloc: 2^order zeroed, contiguous 4 KiB pages for allocator
+// metadata (span structs, bitmaps, arena tables); NULL when out of memory.
+// tag says what they are for in frame statistics.
+void *plat_meta_alloc(unsigned order, enum frame_tag tag);
+void plat_meta_free(void *p, unsigned order);
+
+// plat_heap_commit: backs [va, va+len) (page-aligned, inside the heap
+// range, currently unbacked) with zeroed memory. False, with nothing
+// backed, when memory runs out. plat_heap_release: gives the memory
+// behind [va, va+len) back; the range reads as unbacked again. Both need
+// interrupts on (unmapping shoots down TLBs).
+bool plat_heap_commit(u64 va, u64 len);
+void plat_heap_release(u64 va, u64 len);
+
+const char **plat_thread_error(void);
+
+// plat_memory_stats: bytes of thread stacks, and of all metadata memory
+// (plat_meta_alloc's and the rest of the system's bookkeeping).
+void plat_memory_stats(u64 *stack_bytes, u64 *meta_bytes);

@@ -1,0 +1,425 @@
+// The size-class heap: every class and large sizes give distinct, zeroed,
+// non-overlapping objects found again from interior pointers; the tiny
+// allocator packs; scan/noscan selection and pointer bits follow the
+// type; all CPUs allocate at once without handing an object out twice;
+// refills reach the page heap; exhaustion fails cleanly; MemStats add up;
+// metadata stays off the heap; scavenging gives frames back.
+
+#include "kernel/percpu.h"
+#include "kernel/printf.h"
+#include "kernel/thread.h"
+#include "kernel/time.h"
+#include "kernel/x86.h"
+#include "mm/malloc_internal.h"
+#include "tests/kernel/ktest.h"
+
+struct node {
+	u64 key;
+	struct node *left, *right;
+	u64 pad;
+};
+GC_TYPE(node_type, struct node, left, right);
+
+struct blob {
+	u64 words[100];		// 800 B: over 512, so it carries a header
+	void *p;
+};
+GC_TYPE(blob_type, struct blob, p);
+
+struct plain {
+	u64 a, b, c;
+};
+GC_TYPE_NOPTRS(plain_type, struct plain);
+
+static bool in_heap(const void *p)
+{
+	return (u64)p - PLAT_HEAP_BASE < PLAT_HEAP_SIZE;
+}
+
+static bool all_zero(const void *p, size_t n)
+{
+	const u8 *b = p;
+	for (size_t i = 0; i < n; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+static void check_heap(struct kt *t)
+{
+	char why[160];
+	KT_EXPECT(t, heap_check(why, sizeof(why)), "heap invariants: %s", why);
+}
+
+#define PER_CLASS 40
+
+KTEST(heap, every_class_distinct_zeroed_found)
+{
+	static void *objs[PER_CLASS];
+	for (unsigned cls = 1; cls < NUM_SIZE_CLASSES; cls++) {
+		for (int noscan = 0; noscan < 2; noscan++) {
+			u64 size = class_to_size[cls];
+			if (size < 16 && noscan)
+				size = 16;	// below 16 B noscan goes to the tiny allocator
+			if (!noscan && size > HEAP_BITS_MAX_SIZE)
+				size -= MALLOC_HEADER;	// what fits beside the header
+			for (int i = 0; i < PER_CLASS; i++) {
+				u8 *p = noscan ? gc_alloc_noscan(size) : gc_alloc_scan(size);
+				KT_ASSERT(t, p, "class %u: %s", cls, gc_alloc_error());
+				objs[i] = p;
+				KT_ASSERT(t, in_heap(p), "object %p outside the heap", p);
+				KT_EXPECT(t, all_zero(p, size), "class %u object %p not zeroed", cls, p);
+				KT_EXPECT(t, gc_object_base(p) == p && gc_object_base(p + size - 1) == p &&
+						     gc_object_base(p + size / 2) == p,
+					  "class %u: lookups of %p gave %p / %p", cls, p, gc_object_base(p),
+					  gc_object_base(p + size - 1));
+				KT_EXPECT(t, gc_object_size(p) >= size, "class %u: size %lu < %lu", cls,
+					  gc_object_size(p), size);
+				memset(p, 0xa5, size);	// dirty it: the next round must see zeroes
+			}
+			for (int i = 0; i < PER_CLASS; i++)
+				for (int j = 0; j < i; j++) {
+					u64 a = (u64)objs[i], b = (u64)objs[j];
+					KT_EXPECT(t, a + size <= b || b + size <= a, "class %u: %#lx and %#lx overlap", cls,
+						  a, b);
+				}
+			for (int i = 0; i < PER_CLASS; i++)
+				heap_test_free(objs[i]);
+			heap_test_collect();	// small machines cannot hold every class at once
+		}
+		if (t->failures)
+			break;
+	}
+	check_heap(t);
+}
+
+KTEST(heap, freed_memory_comes_back_zeroed)
+{
+	static void *objs[200];
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 200; i++) {
+			u64 *p = gc_alloc(&node_type);
+			KT_ASSERT(t, p, "%s", gc_alloc_error());
+			KT_EXPECT(t, all_zero(p, sizeof(struct node)), "round %d: node %p is dirty", round, p);
+			memset(p, 0xff, sizeof(struct node));
+			objs[i] = p;
+		}
+		for (int i = 0; i < 200; i++)
+			heap_test_free(objs[i]);
+		heap_test_collect();
+	}
+	check_heap(t);
+}
+
+KTEST(heap, large_objects)
+{
+	static const u64 sizes[] = {MAX_SMALL_SIZE + 1, 64 << 10, 1 << 20, (3 << 20) + 5};
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		u8 *p = gc_alloc_noscan(sizes[i]);
+		KT_ASSERT(t, p, "%lu bytes: %s", sizes[i], gc_alloc_error());
+		KT_EXPECT(t, ((u64)p & (HEAP_PAGE_SIZE - 1)) == 0, "large object %p not page-aligned", p);
+		KT_EXPECT(t, all_zero(p, sizes[i]), "large object of %lu not zeroed", sizes[i]);
+		KT_EXPECT(t, gc_object_base(p + sizes[i] - 1) == p, "interior lookup of a %lu-byte object",
+			  sizes[i]);
+		KT_EXPECT_EQ(t, gc_object_size(p), ALIGN_UP(sizes[i], (u64)HEAP_PAGE_SIZE));
+		memset(p, 0x5a, sizes[i]);
+		heap_test_free(p);
+	}
+	struct blob *b = gc_alloc_array(&blob_type, 50);	// 40 KiB of typed: large, typed
+	KT_ASSERT(t, b, "%s", gc_alloc_error());
+	KT_EXPECT(t, span_of((u64)b)->largetype == &blob_type, "large span's type %p",
+		  span_of((u64)b)->largetype);
+	heap_test_free(b);
+	heap_test_collect();
+	KT_EXPECT(t, gc_object_base(b) == NULL, "a collected large object is still found");
+	check_heap(t);
+}
+
+KTEST(heap, tiny_allocator_packs_and_aligns)
+{
+	u8 *a = gc_alloc_noscan(1), *b = gc_alloc_noscan(2), *c = gc_alloc_noscan(4), *d = gc_alloc_noscan(8);
+	KT_ASSERT(t, a && b && c && d, "%s", gc_alloc_error());
+	KT_EXPECT(t, ((u64)b & 1) == 0 && ((u64)c & 3) == 0 && ((u64)d & 7) == 0,
+		  "alignment: 2 B at %p, 4 B at %p, 8 B at %p", b, c, d);
+	// 1 + (pad to 2) 2 + 4 + 8 = 16: all in one block.
+	u64 block = (u64)a & ~15ul;
+	KT_EXPECT(t, (u64)b >> 4 == block >> 4 && (u64)c >> 4 == block >> 4 && (u64)d >> 4 == block >> 4,
+		  "tiny objects %p %p %p %p not in one 16-byte block", a, b, c, d);
+	KT_EXPECT(t, a < b && b < c && c < d, "tiny objects out of order: %p %p %p %p", a, b, c, d);
+	u8 *e = gc_alloc_noscan(8);
+	KT_EXPECT(t, e && (u64)e >> 4 != block >> 4, "a full block was reused: %p", e);
+	KT_EXPECT(t, gc_object_base(b) == (void *)block, "tiny lookup gives the block: %p", gc_object_base(b));
+	void *z1 = gc_alloc_noscan(0), *z2 = gc_alloc_noscan(0);
+	KT_EXPECT(t, z1 && z2 && z1 != z2, "size 0: %p %p", z1, z2);
+	preempt_disable();	// read this CPU's cache consistently
+	struct mcache *mc = mcache_of(this_cpu_id());
+	KT_EXPECT(t, mc->tiny_allocs > 0, "no tiny allocation counted");
+	preempt_enable();
+}
+
+KTEST(heap, scan_noscan_and_pointer_bits)
+{
+	struct node *n = gc_alloc(&node_type);
+	struct plain *p = gc_alloc(&plain_type);
+	u64 *raw = gc_alloc_noscan(24), *any = gc_alloc_scan(24);
+	KT_ASSERT(t, n && p && raw && any, "%s", gc_alloc_error());
+	struct mspan *sn = span_of((u64)n), *sp = span_of((u64)p), *sr = span_of((u64)raw), *sa = span_of((u64)any);
+	KT_EXPECT(t, !spanclass_noscan(sn->spanclass), "typed object with pointers in a noscan span");
+	KT_EXPECT(t, spanclass_noscan(sp->spanclass), "pointer-free type in a scan span");
+	KT_EXPECT(t, spanclass_noscan(sr->spanclass), "gc_alloc_noscan in a scan span");
+	KT_EXPECT(t, !spanclass_noscan(sa->spanclass), "gc_alloc_scan in a noscan span");
+	// node: words 1 and 2 are pointers, 0 and 3 are not.
+	u64 w0 = ((u64)n - sn->base) / 8;
+	for (u64 w = 0; w < 4; w++) {
+		bool bit = sn->heapbits[(w0 + w) / 64] >> ((w0 + w) % 64) & 1;
+		KT_EXPECT(t, bit == (w == 1 || w == 2), "node word %lu pointer bit %d", w, bit);
+	}
+	u64 a0 = ((u64)any - sa->base) / 8;
+	for (u64 w = 0; w < sa->elemsize / 8; w++)
+		KT_EXPECT(t, sa->heapbits[(a0 + w) / 64] >> ((a0 + w) % 64) & 1, "untyped word %lu not a pointer", w);
+	// An array of nodes repeats the pattern.
+	struct node *arr = gc_alloc_array(&node_type, 3);
+	KT_ASSERT(t, arr, "%s", gc_alloc_error());
+	struct mspan *s3 = span_of((u64)arr);
+	u64 b0 = ((u64)arr - s3->base) / 8;
+	for (u64 w = 0; w < 12; w++) {
+		bool bit = s3->heapbits[(b0 + w) / 64] >> ((b0 + w) % 64) & 1;
+		KT_EXPECT(t, bit == (w % 4 == 1 || w % 4 == 2), "node[%lu] word %lu bit %d", w / 4, w % 4, bit);
+	}
+	// Over 512 bytes: an 8-byte header with the type, before the object.
+	struct blob *b = gc_alloc(&blob_type);
+	KT_ASSERT(t, b, "%s", gc_alloc_error());
+	KT_EXPECT(t, *(const struct gc_type **)((u8 *)b - MALLOC_HEADER) == &blob_type, "blob header %p",
+		  *(const struct gc_type **)((u8 *)b - MALLOC_HEADER));
+	KT_EXPECT(t, gc_object_base((u8 *)b + 700) == b, "blob interior lookup");
+	KT_EXPECT(t, gc_object_size(b) >= sizeof(struct blob), "blob size %lu", gc_object_size(b));
+	heap_test_free(n);
+	heap_test_free(p);
+	heap_test_free(raw);
+	heap_test_free(any);
+	heap_test_free(arr);
+	heap_test_free((u8 *)b - MALLOC_HEADER);
+	heap_test_collect();
+}
+
+KTEST(heap, refills_reach_the_page_heap)
+{
+	u64 inuse0 = heap.pages_inuse, spans0 = heap.central[make_spanclass(size_to_class(4096), true)].nspans;
+	static void *objs[600];
+	for (int i = 0; i < 600; i++) {	// 600 x 4 KiB: many spans of one class
+		objs[i] = gc_alloc_noscan(4096);
+		KT_ASSERT(t, objs[i], "%s", gc_alloc_error());
+	}
+	u64 spans1 = heap.central[make_spanclass(size_to_class(4096), true)].nspans;
+	KT_EXPECT(t, spans1 >= spans0 + 600 * 4096 / (class_to_npages[size_to_class(4096)] * HEAP_PAGE_SIZE),
+		  "only %lu new spans for 600 objects", spans1 - spans0);
+	KT_EXPECT(t, heap.pages_inuse >= inuse0 + (spans1 - spans0) * class_to_npages[size_to_class(4096)],
+		  "page heap: %lu pages in use, was %lu", heap.pages_inuse, inuse0);
+	for (int i = 0; i < 600; i++)
+		heap_test_free(objs[i]);
+	heap_test_collect();
+	KT_EXPECT_EQ(t, heap.central[make_spanclass(size_to_class(4096), true)].nspans, spans0);
+	check_heap(t);
+}
+
+// ---- all CPUs at once
+
+#define PAR_OBJS 3000
+
+struct stamp {
+	u32 owner, index;
+};
+
+static struct {
+	volatile int go;
+	void *objs[MAX_CPUS][PAR_OBJS];
+	int failed[MAX_CPUS];
+} par;
+
+static void par_alloc(void *arg)
+{
+	unsigned me = (unsigned)(u64)arg;
+	while (!par.go)
+		cpu_relax();
+	for (u32 i = 0; i < PAR_OBJS; i++) {
+		u64 size = 8 + (i * 37 + me * 11) % 600;	// mixed classes, tiny and small
+		struct stamp *s = i % 3 ? gc_alloc_noscan(size) : gc_alloc_scan(size);
+		if (!s) {
+			par.failed[me]++;
+			continue;
+		}
+		if (size >= sizeof(*s))
+			*s = (struct stamp){me, i};
+		par.objs[me][i] = s;
+	}
+}
+
+KTEST_TIMEOUT(heap, all_cpus_allocate_at_once, 120000)
+{
+	struct thread *th[MAX_CPUS];
+	unsigned n = ncpus_online;
+	memset(&par, 0, sizeof(par));
+	for (unsigned c = 0; c < n; c++) {
+		th[c] = thread_create("test/heap-par", par_alloc, (void *)(u64)c, (int)c);
+		KT_ASSERT(t, th[c], "thread_create failed");
+	}
+	par.go = 1;
+	for (unsigned c = 0; c < n; c++)
+		thread_join(th[c]);
+	int bad = 0;
+	for (unsigned c = 0; c < n; c++) {
+		KT_EXPECT(t, par.failed[c] == 0, "cpu %u: %d allocations failed", c, par.failed[c]);
+		for (u32 i = 0; i < PAR_OBJS; i++) {
+			u64 size = 8 + (i * 37 + c * 11) % 600;
+			struct stamp *s = par.objs[c][i];
+			if (s && size >= sizeof(*s) && (s->owner != c || s->index != i) && bad++ < 3)
+				KT_EXPECT(t, false, "object %p of cpu %u #%u holds stamp cpu %u #%u: handed out twice", s,
+					  c, i, s->owner, s->index);
+			if (s)
+				heap_test_free(s);
+		}
+	}
+	heap_test_collect();
+	check_heap(t);
+}
+
+// ---- limits, statistics, metadata, scavenging
+
+KTEST(heap, the_range_grows_when_full)
+{
+	u64 sys0 = heap.pages_sys, free_bytes = (heap.pages_free + 1) << HEAP_PAGE_SHIFT;
+	void *p = gc_alloc_noscan(free_bytes);	// more than every free page together
+	KT_ASSERT(t, p, "%s", gc_alloc_error());
+	KT_EXPECT(t, heap.pages_sys > sys0, "the heap range did not grow (%lu pages)", heap.pages_sys);
+	heap_test_free(p);
+	heap_test_collect();
+	check_heap(t);
+}
+
+KTEST(heap, exhaustion_returns_null_and_recovers)
+{
+	// Room left: the free pages plus 16 MiB of growth; or the frames run
+	// out first on a small machine. Either way the allocation fails cleanly.
+	u64 room = (heap.pages_free << HEAP_PAGE_SHIFT) + (16 << 20);
+	heap_set_limit((heap.cursor - PLAT_HEAP_BASE) + (16 << 20));
+	static void *objs[1024];
+	u64 cap = room / (1 << 20) + 8;
+	KT_ASSERT(t, cap <= ARRAY_SIZE(objs), "%lu MiB of free heap pages: test too small", room >> 20);
+	u64 n = 0;
+	void *p;
+	while (n < cap && (p = gc_alloc_noscan(1 << 20)))
+		objs[n++] = p;
+	KT_EXPECT(t, n < cap, "%lu MiB allocated with %lu MiB of room", n, room >> 20);
+	KT_EXPECT(t, strstr(gc_alloc_error(), "limit") || strstr(gc_alloc_error(), "out of memory"),
+		  "reason: %s", gc_alloc_error());
+	KT_EXPECT(t, gc_alloc_noscan(64) != NULL, "small objects from spans already there still work");
+	for (u64 i = 0; i < n; i++)
+		heap_test_free(objs[i]);
+	heap_test_collect();
+	heap_set_limit(0);
+	p = gc_alloc_noscan(1 << 20);
+	KT_EXPECT(t, p != NULL, "no recovery after the limit was lifted: %s", gc_alloc_error());
+	if (p)
+		heap_test_free(p);
+	KT_EXPECT(t, gc_alloc_array(&node_type, (size_t)1 << 62) == NULL, "an overflowing array was allocated");
+	KT_EXPECT(t, strstr(gc_alloc_error(), "overflow") != NULL, "reason: %s", gc_alloc_error());
+	heap_test_collect();
+	check_heap(t);
+}
+
+KTEST(heap, memstats_add_up)
+{
+	static struct memstats a, b;
+	read_memstats(&a);
+	static void *objs[500];
+	for (int i = 0; i < 500; i++) {
+		objs[i] = i % 5 ? gc_alloc(&node_type) : gc_alloc_noscan(100 << 10);
+		KT_ASSERT(t, objs[i], "%s", gc_alloc_error());
+	}
+	read_memstats(&b);
+	const struct memstats *ms[2] = {&a, &b};
+	for (int k = 0; k < 2; k++) {
+		const struct memstats *m = ms[k];
+		KT_EXPECT(t, m->heap_inuse >= m->heap_alloc, "HeapInuse %lu < HeapAlloc %lu", m->heap_inuse,
+			  m->heap_alloc);
+		KT_EXPECT_EQ(t, m->mallocs - m->frees, m->heap_objects);
+		KT_EXPECT_EQ(t, m->heap_sys, m->heap_idle + m->heap_inuse);
+		KT_EXPECT(t, m->heap_released <= m->heap_idle, "HeapReleased %lu > HeapIdle %lu", m->heap_released,
+			  m->heap_idle);
+		KT_EXPECT_EQ(t, m->sys, m->heap_sys + m->stack_sys + m->mspan_sys + m->mcache_sys + m->buck_hash_sys +
+						m->gc_sys + m->other_sys);
+		u64 by_size = 0;
+		for (int c = 1; c < MEMSTATS_NCLASSES; c++)
+			by_size += m->by_size[c].mallocs;
+		KT_EXPECT(t, by_size <= m->mallocs, "BySize mallocs %lu > Mallocs %lu", by_size, m->mallocs);
+	}
+	KT_EXPECT(t, b.total_alloc >= a.total_alloc + 400 * sizeof(struct node) + 100 * (100 << 10),
+		  "TotalAlloc grew by %lu", b.total_alloc - a.total_alloc);
+	KT_EXPECT(t, b.mallocs >= a.mallocs + 500, "Mallocs grew by %lu", b.mallocs - a.mallocs);
+	u64 cls = size_to_class(sizeof(struct node));
+	KT_EXPECT(t, b.by_size[cls].mallocs >= a.by_size[cls].mallocs + 400, "BySize[%lu] grew by %lu", cls,
+		  b.by_size[cls].mallocs - a.by_size[cls].mallocs);
+	for (int i = 0; i < 500; i++)
+		heap_test_free(objs[i]);
+	heap_test_collect();
+	struct memstats *c = &a;	// reuse: after the collection
+	read_memstats(c);
+	KT_EXPECT(t, c->frees >= b.frees + 500, "Frees grew by %lu", c->frees - b.frees);
+	KT_EXPECT(t, c->total_alloc >= b.total_alloc, "TotalAlloc went down");
+	KT_EXPECT(t, c->heap_alloc < b.heap_alloc, "HeapAlloc did not drop: %lu -> %lu", b.heap_alloc, c->heap_alloc);
+	if (!t->quiet)
+		memstats_print(c);
+}
+
+KTEST(heap, metadata_never_on_the_heap)
+{
+	void *p = gc_alloc(&node_type), *q = gc_alloc_noscan(1 << 20);
+	KT_ASSERT(t, p && q, "%s", gc_alloc_error());
+	struct mspan *s = span_of((u64)p), *l = span_of((u64)q);
+	KT_EXPECT(t, !in_heap(s) && !in_heap(l), "span structs %p %p in the heap", s, l);
+	KT_EXPECT(t, !in_heap(s->allocbits) && !in_heap(s->markbits) && !in_heap(s->heapbits) &&
+			     !in_heap(l->allocbits),
+		  "bitmaps in the heap");
+	for (unsigned c = 0; c < ncpus_online; c++)
+		KT_EXPECT(t, !in_heap(mcache_of(c)), "cpu %u's mcache in the heap", c);
+	KT_EXPECT(t, !in_heap(heap.arenas[((u64)p - PLAT_HEAP_BASE) >> ARENA_SHIFT]), "arena table in the heap");
+	heap_test_free(p);
+	heap_test_free(q);
+	heap_test_collect();
+}
+
+KTEST(heap, scavenger_returns_frames)
+{
+	void *big = gc_alloc_noscan(8 << 20);
+	KT_ASSERT(t, big, "%s", gc_alloc_error());
+	heap_test_free(big);
+	heap_test_collect();
+	struct frame_stats f0, f1;
+	frame_stats(&f0);
+	u64 rel0 = heap.pages_released;
+	u64 got = mheap_scavenge(4 << 20);
+	frame_stats(&f1);
+	KT_EXPECT(t, got >= 4 << 20, "scavenged %lu bytes of 4 MiB asked", got);
+	KT_EXPECT_EQ(t, (heap.pages_released - rel0) << HEAP_PAGE_SHIFT, got);
+	KT_EXPECT_EQ(t, (f0.by_tag[FT_HEAP] - f1.by_tag[FT_HEAP]) * PAGE_SIZE, got);
+	void *again = gc_alloc_noscan(8 << 20);	// re-backed on demand, zeroed
+	KT_ASSERT(t, again, "%s", gc_alloc_error());
+	KT_EXPECT(t, all_zero(again, 8 << 20), "re-backed memory not zeroed");
+	heap_test_free(again);
+	heap_test_collect();
+	check_heap(t);
+}
+
+KTEST(heap, test_free_twice_panics)
+{
+	void *p = gc_alloc_noscan(64);
+	KT_ASSERT(t, p, "%s", gc_alloc_error());
+	heap_test_free(p);
+	if (KT_PANIC_TRY(t)) {
+		heap_test_free(p);
+		kt_panic_disarm(t);
+		KT_ASSERT(t, false, "dropping an object twice did not panic");
+	}
+	KT_EXPECT(t, strstr(t->panic_msg, "dropped twice"), "panic: %s", t->panic_msg);
+	heap_test_collect();
+}
