@@ -19,7 +19,7 @@
 #include "mm/fixalloc.h"
 #include "mm/malloc_internal.h"
 
-struct mheap heap = {.lock = SPINLOCK_INIT("heap")};
+struct mheap heap;	// in .bss: 150 KiB of tables; the lock is set up by mheap_init
 
 static struct fixalloc span_fixalloc;
 // Bitmaps by size: 16 B .. 2 KiB buckets (the fixalloc rounds to 16).
@@ -85,6 +85,7 @@ void mheap_meta_stats(u64 *mspan_inuse, u64 *mspan_sys, u64 *gc_sys)
 
 void mheap_init(void)
 {
+	spin_init(&heap.lock, "heap");
 	fixalloc_init(&span_fixalloc, "mspan", sizeof(struct mspan), FT_META);
 	for (int b = 0; b < BITS_BUCKETS; b++)
 		fixalloc_init(&bits_fixalloc[b], "gc bits", 16u << b, FT_META);

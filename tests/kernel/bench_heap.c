@@ -51,7 +51,28 @@ static u64 batch_of(u64 size)
 	return MIN((u64)BATCH_MAX, MAX(BATCH_BYTES / size, 1ul));
 }
 
-static void *objs[MAX_CPUS][BATCH_MAX];
+// Each CPU's batch: BATCH_MAX pointers from the frame allocator (a static
+// array for 64 CPUs would take 8 MiB of every boot's memory).
+#define OBJS_ORDER 5
+_Static_assert(BATCH_MAX * sizeof(void *) == PAGE_SIZE << OBJS_ORDER, "one block per CPU");
+static void **objs[MAX_CPUS];
+
+static bool objs_get(unsigned ncpu)
+{
+	for (unsigned c = 0; c < ncpu; c++)
+		if (!objs[c] && !(objs[c] = frame_alloc(OBJS_ORDER, FT_TEST)))
+			return false;
+	return true;
+}
+
+static void objs_put(void)
+{
+	for (unsigned c = 0; c < MAX_CPUS; c++)
+		if (objs[c]) {
+			frame_free(objs[c], OBJS_ORDER);
+			objs[c] = NULL;
+		}
+}
 
 static void drop(void **v, u64 n)
 {
@@ -63,6 +84,10 @@ static void alloc_bench(struct kb *b)
 {
 	u64 batch = batch_of(b->arg & 0xffffffff);
 	kb_set_bytes(b, b->arg & 0xffffffff);
+	if (!objs_get(1)) {
+		kb_fail(b, "no memory for the batch array");
+		return;
+	}
 	for (u64 done = 0; done < b->n;) {
 		u64 k = MIN(batch, b->n - done);
 		for (u64 i = 0; i < k; i++) {
@@ -70,6 +95,7 @@ static void alloc_bench(struct kb *b)
 			if (!objs[0][i]) {
 				kb_fail(b, "allocation %lu failed: %s", done + i, gc_alloc_error());
 				drop(objs[0], i);
+				objs_put();
 				return;
 			}
 		}
@@ -79,6 +105,7 @@ static void alloc_bench(struct kb *b)
 		heap_test_collect();
 		kb_start_timer(b);
 	}
+	objs_put();
 }
 
 #define T (1ul << 32)
@@ -151,6 +178,12 @@ static void parallel_bench(struct kb *b)
 	unsigned n = ncpus_online;
 	struct thread *th[MAX_CPUS];
 	kb_stop_timer(b);
+	if (!objs_get(n)) {
+		objs_put();
+		kb_fail(b, "no memory for the batch arrays");
+		kb_start_timer(b);
+		return;
+	}
 	par.round = 0;
 	par.quit = false;
 	par.failed = 0;
@@ -184,6 +217,7 @@ static void parallel_bench(struct kb *b)
 	for (unsigned c = 0; c < n; c++)
 		thread_join(th[c]);
 	heap_test_collect();
+	objs_put();
 	if (par.failed)
 		kb_fail(b, "%d CPUs ran out: %s", par.failed, par.why);
 	kb_set_bytes(b, b->arg & 0xffffffff);

@@ -232,9 +232,11 @@ struct stamp {
 
 static struct {
 	volatile int go;
-	void *objs[MAX_CPUS][PAR_OBJS];
+	void **objs[MAX_CPUS];	// PAR_OBJS each, from the frame allocator
 	int failed[MAX_CPUS];
 } par;
+#define PAR_ORDER 3		// 8 pages: room for PAR_OBJS pointers
+_Static_assert(PAR_OBJS * sizeof(void *) <= PAGE_SIZE << PAR_ORDER, "batch array size");
 
 static void par_alloc(void *arg)
 {
@@ -260,6 +262,10 @@ KTEST_TIMEOUT(heap, all_cpus_allocate_at_once, 120000)
 	unsigned n = ncpus_online;
 	memset(&par, 0, sizeof(par));
 	for (unsigned c = 0; c < n; c++) {
+		par.objs[c] = frame_alloc_zeroed(PAR_ORDER, FT_TEST);
+		KT_ASSERT(t, par.objs[c], "no memory for cpu %u's array", c);
+	}
+	for (unsigned c = 0; c < n; c++) {
 		th[c] = thread_create("test/heap-par", par_alloc, (void *)(u64)c, (int)c);
 		KT_ASSERT(t, th[c], "thread_create failed");
 	}
@@ -278,6 +284,7 @@ KTEST_TIMEOUT(heap, all_cpus_allocate_at_once, 120000)
 			if (s)
 				heap_test_free(s);
 		}
+		frame_free(par.objs[c], PAR_ORDER);
 	}
 	heap_test_collect();
 	check_heap(t);
