@@ -260,6 +260,8 @@ static void *mallocgc_once(u64 size, const struct gc_type *t, bool noscan)
 	const char *why = NULL;
 	void *x;
 	preempt_disable();
+	if (__builtin_expect(plat_in_interrupt(), 0))
+		panic("heap allocation of %lu bytes from an interrupt handler on cpu %u", size, this_cpu_id());
 	struct mcache *c = mcaches[this_cpu_id()];
 	if (noscan && size < TINY_SIZE) {
 		x = alloc_tiny(c, size, &why);

@@ -39,6 +39,9 @@ static inline unsigned plat_ncpus(void) { return ncpus_online; }
 // plat_can_wait: the caller may wait for other CPUs (interrupts on,
 // preemptible), as releasing memory needs.
 static inline bool plat_can_wait(void) { return irqs_enabled() && preempt_count() == 0; }
+// plat_in_interrupt: inside an interrupt handler, where the heap may not
+// be used (its per-CPU caches are guarded by the preemption count only).
+static inline bool plat_in_interrupt(void) { return this_cpu()->irq_depth != 0; }
 
 // The heap's virtual range: reserved, never mapped except by commit.
 #define PLAT_HEAP_BASE HEAP_BASE

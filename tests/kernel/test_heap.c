@@ -430,3 +430,20 @@ KTEST(heap, test_free_twice_panics)
 	KT_EXPECT(t, strstr(t->panic_msg, "dropped twice"), "panic: %s", t->panic_msg);
 	heap_test_collect();
 }
+
+KTEST(heap, interrupt_handlers_may_not_allocate)
+{
+	cli();
+	this_cpu()->irq_depth++;
+	if (KT_PANIC_TRY(t)) {
+		void *p = gc_alloc_noscan(32);
+		kt_panic_disarm(t);
+		this_cpu()->irq_depth--;
+		sti();
+		KT_ASSERT(t, false, "allocation in interrupt context gave %p", p);
+	}
+	this_cpu()->irq_depth--;
+	sti();
+	KT_EXPECT(t, strstr(t->panic_msg, "interrupt handler"), "panic: %s", t->panic_msg);
+	KT_EXPECT_EQ(t, preempt_count(), 0);
+}
