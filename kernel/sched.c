@@ -575,13 +575,17 @@ u32 thread_count(void) { return __atomic_load_n(&nthreads, __ATOMIC_RELAXED); }
 int thread_describe(struct thread *t, char *buf, size_t size)
 {
 	u64 ns = t->cpu_ns;
-	if (t->state == TS_RUNNING)
-		ns += nanotime() - t->run_start_ns;	// racy for other CPUs' threads: a snapshot
+	// Idle threads stay "running" in state (they are never queued); what
+	// a CPU runs right now is its current thread. Racy: a snapshot.
+	bool on_cpu = t->cpu >= 0 && __atomic_load_n(&cpus[t->cpu].current, __ATOMIC_RELAXED) == t;
+	const char *state = t->is_idle && !on_cpu ? "idle" : thread_state_name((enum thread_state)t->state);
+	if (on_cpu)
+		ns += nanotime() - t->run_start_ns;
 	char pin[8] = "-";
 	if (t->pinned != THREAD_ANY_CPU)
 		ksnprintf(pin, sizeof(pin), "%d", t->pinned);
 	return ksnprintf(buf, size, "%5u %-24s %-9s cpu %-3d pin %-3s %5lu.%03lu ms %lu switches", t->tid,
-			 t->name, thread_state_name((enum thread_state)t->state), t->cpu, pin, ns / 1000000,
+			 t->name, state, t->cpu, pin, ns / 1000000,
 			 ns / 1000 % 1000, t->switches_in);
 }
 
