@@ -81,20 +81,20 @@ const char *current_thread_name(void)
 
 static void rq_push(struct cpu *c, struct thread *t)
 {
-	spin_lock(&c->rq.lock);
+	spin_lock_irqs_off(&c->rq.lock);
 	t->cpu = (int)c->id;
 	list_push_back(&c->rq.threads, &t->rq_link);
 	// Both counts are read without the lock as hints (idle checks).
 	__atomic_store_n(&c->rq.nr, c->rq.nr + 1, __ATOMIC_RELAXED);
 	if (t->pinned == THREAD_ANY_CPU)
 		__atomic_store_n(&c->rq.nr_unpinned, c->rq.nr_unpinned + 1, __ATOMIC_RELAXED);
-	spin_unlock(&c->rq.lock);
+	spin_unlock_irqs_off(&c->rq.lock);
 }
 
 static struct thread *rq_pop(struct cpu *c, bool steal)
 {
 	struct thread *t = NULL;
-	spin_lock(&c->rq.lock);
+	spin_lock_irqs_off(&c->rq.lock);
 	list_for_each(e, &c->rq.threads) {
 		struct thread *x = list_entry(e, struct thread, rq_link);
 		if (!steal || x->pinned == THREAD_ANY_CPU) {
@@ -108,7 +108,7 @@ static struct thread *rq_pop(struct cpu *c, bool steal)
 		if (t->pinned == THREAD_ANY_CPU)
 			__atomic_store_n(&c->rq.nr_unpinned, c->rq.nr_unpinned - 1, __ATOMIC_RELAXED);
 	}
-	spin_unlock(&c->rq.lock);
+	spin_unlock_irqs_off(&c->rq.lock);
 	return t;
 }
 
@@ -398,15 +398,15 @@ void thread_exit(void)
 	if (t == &main_thread || t->is_idle)
 		panic("thread_exit: %s cannot exit", t->name);
 	cli();
-	spin_lock(&t->join_lock);
+	spin_lock_irqs_off(&t->join_lock);
 	t->exited = true;
 	t->state = TS_ZOMBIE;
 	waitq_wake_all(&t->joiners);
-	spin_unlock(&t->join_lock);
+	spin_unlock_irqs_off(&t->join_lock);
 	if (t->detached) {
-		spin_lock(&reap_lock);
+		spin_lock_irqs_off(&reap_lock);
 		list_push_back(&reap_list, &t->wq_link);
-		spin_unlock(&reap_lock);
+		spin_unlock_irqs_off(&reap_lock);
 	}
 	schedule();
 	panic("thread_exit: zombie %s was scheduled again", t->name);
@@ -466,9 +466,9 @@ void waitq_wait(struct waitq *wq, struct spinlock *lk)
 		      this_cpu_id(), lk->name);
 	list_push_back(&wq->waiters, &t->wq_link);
 	t->state = TS_BLOCKED;
-	spin_unlock(lk);	// interrupts stay off until we are switched out
+	spin_unlock_irqs_off(lk);	// interrupts stay off until we are switched out
 	schedule();
-	spin_lock(lk);
+	spin_lock_irqs_off(lk);
 }
 
 static int wake(struct waitq *wq, int max)

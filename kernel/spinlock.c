@@ -71,9 +71,18 @@ bool spin_lock_irqsave(struct spinlock *l)
 	return f;
 }
 
+void spin_lock_irqs_off(struct spinlock *l)
+{
+	preempt_disable();
+	acquire(l, __builtin_return_address(0));
+}
+
 void spin_lock(struct spinlock *l)
 {
 	preempt_disable();
+	if (__builtin_expect(this_cpu()->irq_depth != 0, 0))
+		panic("spin_lock(%s) from an interrupt handler on cpu %u: this lock is taken with "
+		      "interrupts on elsewhere, so the interrupted code may hold it", l->name, this_cpu_id());
 	acquire(l, __builtin_return_address(0));
 }
 
@@ -107,6 +116,12 @@ void spin_unlock_irqrestore(struct spinlock *l, bool irqs_were_on)
 }
 
 void spin_unlock(struct spinlock *l)
+{
+	release(l);
+	preempt_enable();
+}
+
+void spin_unlock_irqs_off(struct spinlock *l)
 {
 	release(l);
 	preempt_enable();

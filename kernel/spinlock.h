@@ -6,7 +6,9 @@
 // naming the lock, its owner and where the owner took it.
 //
 // A spinlock never sleeps and its holder must not block, yield or wait
-// for another CPU's interrupts (IPIs). Where locks nest, the lock order is
+// for another CPU's interrupts (IPIs). A lock that an interrupt handler
+// takes must always be taken with interrupts off (irqsave / irqs_off);
+// one that no handler takes may use spin_lock, which leaves them on. Where locks nest, the lock order is
 // written beside the locks (mm/vm.c, kernel/sched.c).
 #pragma once
 
@@ -35,8 +37,16 @@ void spin_unlock_irqrestore(struct spinlock *l, bool irqs_were_on);
 // spin_trylock_irqsave: like spin_lock_irqsave but gives up after about
 // `spins` attempts and returns false with interrupts restored.
 bool spin_trylock_irqsave(struct spinlock *l, unsigned long spins, bool *irqs_were_on);
-// spin_lock/spin_unlock: for code that already runs with interrupts off
-// (the scheduler); they leave the interrupt flag alone.
+// spin_lock/spin_unlock: for locks no interrupt handler ever takes (the
+// frame allocator, page tables, the heap): interrupts stay on, only
+// preemption is disabled, which is enough because nothing else on this
+// CPU can want the lock meanwhile. Under the emulator this saves the
+// costly pushf/cli/sti. Panics if called from an interrupt handler.
 void spin_lock(struct spinlock *l);
 void spin_unlock(struct spinlock *l);
+// spin_lock_irqs_off/spin_unlock_irqs_off: for code that already runs
+// with interrupts off (the scheduler, interrupt handlers); they leave the
+// interrupt flag alone.
+void spin_lock_irqs_off(struct spinlock *l);
+void spin_unlock_irqs_off(struct spinlock *l);
 bool spin_held_by_me(const struct spinlock *l);

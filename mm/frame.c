@@ -65,7 +65,9 @@ struct frame {
 
 static struct {
 	// Guards free[], nfree, nblocks and every descriptor's state/order/links
-	// except those of PCP frames, which belong to their CPU's cache.
+	// except those of PCP frames, which belong to their CPU's cache. Taken
+	// with spin_lock (interrupts stay on): interrupt handlers never
+	// allocate frames, which frame_alloc checks.
 	struct spinlock lock;
 	struct frame *frames;	// descriptor i is pfn base_pfn + i
 	u64 base_pfn, npfn;
@@ -217,33 +219,33 @@ void *frame_alloc_buddy(unsigned order, enum frame_tag tag)
 {
 	if (order > MAX_ORDER)
 		return NULL;
-	bool irq = spin_lock_irqsave(&zone.lock);
+	spin_lock(&zone.lock);
 	u32 i = buddy_alloc_locked(order);
 	if (i != NIL)
 		mark_allocated(i, order, tag);
-	spin_unlock_irqrestore(&zone.lock, irq);
+	spin_unlock(&zone.lock);
 	return i == NIL ? NULL : va_of_idx(i);
 }
 
 void frame_free_buddy(void *p, unsigned order)
 {
 	u32 i = check_free(p, order);
-	bool irq = spin_lock_irqsave(&zone.lock);
+	spin_lock(&zone.lock);
 	if (fd(i)->state != FS_ALLOCATED) {	// lost a race with another free
-		spin_unlock_irqrestore(&zone.lock, irq);
+		spin_unlock(&zone.lock);
 		free_violation(virt_to_phys(p), order, "frame freed twice concurrently", fd(i)->order,
 			       state_name(fd(i)->state));
 	}
 	fd(i)->state = FS_TAIL;
 	buddy_free_locked(i, order);
-	spin_unlock_irqrestore(&zone.lock, irq);
+	spin_unlock(&zone.lock);
 }
 
 // ---- per-CPU cache (preemption disabled, this CPU only)
 
 static void __noinline pcp_refill(struct pcp *c)
 {
-	bool irq = spin_lock_irqsave(&zone.lock);
+	spin_lock(&zone.lock);
 	for (u32 n = 0; n < c->batch; n++) {
 		u32 i = buddy_alloc_locked(0);
 		if (i == NIL)
@@ -253,12 +255,12 @@ static void __noinline pcp_refill(struct pcp *c)
 		c->head = i;
 		c->count++;
 	}
-	spin_unlock_irqrestore(&zone.lock, irq);
+	spin_unlock(&zone.lock);
 }
 
 static void __noinline pcp_release(struct pcp *c, u32 n)
 {
-	bool irq = spin_lock_irqsave(&zone.lock);
+	spin_lock(&zone.lock);
 	for (; n && c->head != NIL; n--) {
 		u32 i = c->head;
 		c->head = fd(i)->next;
@@ -266,7 +268,7 @@ static void __noinline pcp_release(struct pcp *c, u32 n)
 		fd(i)->state = FS_TAIL;
 		buddy_free_locked(i, 0);
 	}
-	spin_unlock_irqrestore(&zone.lock, irq);
+	spin_unlock(&zone.lock);
 }
 
 // pcp_enter: this CPU's cache, with preemption disabled until pcp_exit.
@@ -403,7 +405,7 @@ void frame_init(struct memmap *m)
 void frame_stats(struct frame_stats *s)
 {
 	memset(s, 0, sizeof(*s));
-	bool irq = spin_lock_irqsave(&zone.lock);
+	spin_lock(&zone.lock);
 	s->managed = zone.managed;
 	s->free = zone.nfree;
 	s->reserved = zone.reserved;
@@ -412,7 +414,7 @@ void frame_stats(struct frame_stats *s)
 	for (u64 i = 0; i < zone.npfn; i++)
 		if (zone.frames[i].state == FS_ALLOCATED && zone.frames[i].tag < FT_NTAGS)
 			s->by_tag[zone.frames[i].tag] += 1ul << zone.frames[i].order;
-	spin_unlock_irqrestore(&zone.lock, irq);
+	spin_unlock(&zone.lock);
 	for (unsigned c = 0; c < MAX_CPUS; c++)
 		s->pcp += frame_pcp_count(c);
 }
@@ -429,7 +431,7 @@ static __printf(3, 4) bool fail(char *why, size_t size, const char *fmt, ...)
 bool frame_check(char *why, size_t size)
 {
 	bool ok = true;
-	bool irq = spin_lock_irqsave(&zone.lock);
+	spin_lock(&zone.lock);
 	u64 listed = 0;
 	for (unsigned k = 0; k <= MAX_ORDER && ok; k++) {
 		u64 n = 0;
@@ -478,7 +480,7 @@ bool frame_check(char *why, size_t size)
 		ok = fail(why, size, "blocks cover %lu frames, %lu are managed", covered, zone.managed);
 	if (ok && pcp != pcp_counted)
 		ok = fail(why, size, "%lu frames marked cached, caches count %lu", pcp, pcp_counted);
-	spin_unlock_irqrestore(&zone.lock, irq);
+	spin_unlock(&zone.lock);
 	return ok;
 }
 

@@ -33,7 +33,8 @@
 #define MSR_EFER 0xc0000080
 #define EFER_NXE (1ull << 11)
 
-// Guards every page table reachable from kernel_pml4.
+// Guards every page table reachable from kernel_pml4. Taken with
+// spin_lock: no interrupt handler maps or unmaps.
 // Lock order: vm_lock, then the frame zone lock (page-table pages are
 // allocated while vm_lock is held); never the other way round.
 static struct spinlock vm_lock = SPINLOCK_INIT("kernel page tables");
@@ -176,9 +177,9 @@ void vm_load_kernel_page_table(void)
 
 void vm_copy_kernel_half(u64 *pml4)
 {
-	bool irq = spin_lock_irqsave(&vm_lock);
+	spin_lock(&vm_lock);
 	memcpy(pml4 + 256, kernel_pml4 + 256, 256 * sizeof(u64));
-	spin_unlock_irqrestore(&vm_lock, irq);
+	spin_unlock(&vm_lock);
 }
 
 u64 vm_direct_map_bytes(void)
@@ -239,7 +240,7 @@ int vm_map(u64 va, u64 pa, u64 len, u64 prot)
 	if (!in_mappable_range(va, len) || (pa & (SZ_4K - 1)))
 		panic("vm_map(%#lx, %#lx, %#lx) on cpu %u: range outside the kernel virtual range or "
 		      "unaligned", va, pa, len, this_cpu_id());
-	bool irq = spin_lock_irqsave(&vm_lock);
+	spin_lock(&vm_lock);
 	int r = 0;
 	u64 a;
 	for (a = va; a < va + len; a += SZ_4K) {
@@ -252,7 +253,7 @@ int vm_map(u64 va, u64 pa, u64 len, u64 prot)
 	}
 	if (r < 0 && a > va)
 		unmap_locked(va, a - va);
-	spin_unlock_irqrestore(&vm_lock, irq);
+	spin_unlock(&vm_lock);
 	return r;
 }
 
@@ -282,9 +283,9 @@ void vm_unmap(u64 va, u64 len)
 	if (!in_mappable_range(va, len))
 		panic("vm_unmap(%#lx, %#lx) on cpu %u: range outside the kernel virtual range or unaligned",
 		      va, len, this_cpu_id());
-	bool irq = spin_lock_irqsave(&vm_lock);
+	spin_lock(&vm_lock);
 	unmap_locked(va, len);
-	spin_unlock_irqrestore(&vm_lock, irq);
+	spin_unlock(&vm_lock);
 	tlb_shootdown(va, len);
 }
 
@@ -293,9 +294,9 @@ void vm_unmap_private(u64 va, u64 len)
 	if (!in_mappable_range(va, len))
 		panic("vm_unmap_private(%#lx, %#lx) on cpu %u: range outside the kernel virtual range or "
 		      "unaligned", va, len, this_cpu_id());
-	bool irq = spin_lock_irqsave(&vm_lock);
+	spin_lock(&vm_lock);
 	unmap_locked(va, len);
-	spin_unlock_irqrestore(&vm_lock, irq);
+	spin_unlock(&vm_lock);
 }
 
 int vm_protect(u64 va, u64 len, u64 prot)
@@ -303,7 +304,7 @@ int vm_protect(u64 va, u64 len, u64 prot)
 	if (!in_mappable_range(va, len))
 		panic("vm_protect(%#lx, %#lx) on cpu %u: range outside the kernel virtual range or "
 		      "unaligned", va, len, this_cpu_id());
-	bool irq = spin_lock_irqsave(&vm_lock);
+	spin_lock(&vm_lock);
 	int r = 0;
 	for (u64 a = va; a < va + len && r == 0; a += SZ_4K) {
 		u64 *e = entry(a, 1, false);
@@ -315,7 +316,7 @@ int vm_protect(u64 va, u64 len, u64 prot)
 		*e = (*e & PTE_ADDR) | leaf_flags(prot);
 		tlb_flush_page(a);
 	}
-	spin_unlock_irqrestore(&vm_lock, irq);
+	spin_unlock(&vm_lock);
 	if (r == 0)
 		tlb_shootdown(va, len);
 	return r;
