@@ -11,6 +11,7 @@
 #   make iso     build/tricolor.iso        make clean
 #   make sizeclasses   regenerate mm/sizeclasses.h (checked in) with
 #                tools/mksizeclasses.py; `make test` checks it is current
+#   make hosted  build the hosted port's programs (tests/hosted/hosted.mk)
 #
 # Variables: CMDLINE (kernel command line for run/debug/bench), SMP, MEM,
 # ACCEL=kvm (opt-in; TCG is the default, see docs/debugging.md).
@@ -143,5 +144,7 @@ sizeclasses:
 
 clean:
 	rm -rf $(BUILD)
+
+include tests/hosted/hosted.mk
 
 -include $(DEPS)

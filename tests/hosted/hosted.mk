@@ -1,0 +1,63 @@
+# The hosted port (tests/hosted/, docs/architecture.md): the heap's sources,
+# unchanged, built for Linux user space with clang:
+#
+#   build/hosted/asan/heap_test     unit tests under AddressSanitizer + UBSan
+#
+# -I tests/hosted/include comes before -I ., so "mm/platform.h" means the
+# hosted platform (tests/hosted/include/mm/platform.h) for every heap file.
+# The kernel's test files also need tests/hosted/kcompat (kernel names they
+# use beyond the platform); the heap files never see it.
+
+HOSTED_CC := clang
+HOSTED := $(BUILD)/hosted
+
+# The heap: exactly the files the kernel's heap is made of.
+HEAP_SRCS := mm/malloc.c mm/mheap.c mm/mcentral.c mm/mstats.c mm/heap_test.c mm/fixalloc.c
+# The only headers they may include (heap-deps.ok checks the .d files).
+HEAP_ALLOWED_HEADERS := kernel/types.h kernel/list.h tests/hosted/include/mm/platform.h mm/heap.h \
+	mm/malloc_internal.h mm/fixalloc.h mm/sizeclasses.h
+HOSTED_PLAT_SRCS := tests/hosted/platform.c kernel/glob.c
+
+HOSTED_CFLAGS := -std=gnu11 -g -fno-omit-frame-pointer -Wall -Wextra -Werror \
+	-I tests/hosted/include -I .
+HOSTED_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+HOSTED_MODE_asan := -O1 $(HOSTED_SAN)
+
+hosted_objs = $(patsubst %.c,$(HOSTED)/$(1)/%.o,$(2))
+
+HOSTED_TEST_SRCS := $(HEAP_SRCS) $(HOSTED_PLAT_SRCS) tests/hosted/heap_test.c tests/kernel/test_heap.c
+HOSTED_TEST := $(HOSTED)/asan/heap_test
+HOSTED_TEST_OBJS := $(call hosted_objs,asan,$(HOSTED_TEST_SRCS))
+HOSTED_ALL_OBJS := $(HOSTED_TEST_OBJS)
+
+# Kernel test files and the runner that hosts them see the kernel names.
+$(call hosted_objs,asan,tests/kernel/test_heap.c tests/hosted/heap_test.c): \
+	HOSTED_EXTRA := -I tests/hosted/kcompat
+
+define hosted_mode_rule
+$(HOSTED)/$(1)/%.o: %.c
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  CC    $$< ($(1))")
+	$$(Q)$$(HOSTED_CC) $$(HOSTED_EXTRA) $$(HOSTED_CFLAGS) $$(HOSTED_MODE_$(1)) -MMD -MP -c $$< -o $$@
+endef
+$(foreach m,asan,$(eval $(call hosted_mode_rule,$(m))))
+$(HOSTED_ALL_OBJS): tests/hosted/hosted.mk	# flags changed: rebuild
+
+$(HOSTED_TEST): $(HOSTED_TEST_OBJS)
+	@$(if $(Q),echo "  LD    $@")
+	$(Q)$(HOSTED_CC) $(HOSTED_MODE_asan) -o $@ $^ -lpthread
+
+# The heap files include nothing but the platform header and their own:
+# no kernel header, no hosted-only path. Checked on every hosted build.
+$(HOSTED)/heap-deps.ok: $(call hosted_objs,asan,$(HEAP_SRCS))
+	@sed -e 's/\\$$//' -e 's/^[^:]*://' $(patsubst %.o,%.d,$^) | tr ' ' '\n' | grep '\.h$$' | sort -u > $@.list
+	@bad=$$(grep -vxF $(foreach h,$(HEAP_ALLOWED_HEADERS),-e $(h)) $@.list); \
+	if [ -n "$$bad" ]; then echo "error: heap sources include headers outside the platform interface:" $$bad; exit 1; fi
+	@if grep -n 'HOSTED\|__linux__\|tests/hosted' $(HEAP_SRCS) mm/malloc_internal.h mm/heap.h mm/fixalloc.h; then \
+		echo "error: hosted-only code in the heap sources"; exit 1; fi
+	@touch $@
+
+.PHONY: hosted
+hosted: $(HOSTED_TEST) $(HOSTED)/heap-deps.ok
+
+-include $(HOSTED_ALL_OBJS:.o=.d)
