@@ -11,6 +11,7 @@
 #   make iso     build/tricolor.iso        make clean
 #   make sizeclasses   regenerate mm/sizeclasses.h (checked in) with
 #                tools/mksizeclasses.py; `make test` checks it is current
+#   make fuzz FUZZTIME=S   fuzz the heap (hosted build) for S seconds
 #   make hosted  build the hosted port's programs (tests/hosted/hosted.mk)
 #
 # Variables: CMDLINE (kernel command line for run/debug/bench), SMP, MEM,

@@ -2,6 +2,9 @@
 # unchanged, built for Linux user space with clang:
 #
 #   build/hosted/asan/heap_test     unit tests under AddressSanitizer + UBSan
+#   build/hosted/fuzz/fuzz_heap     libFuzzer target (ASan + UBSan)
+#
+#   make fuzz FUZZTIME=SECONDS        fuzz for that long (default 60)
 #
 # -I tests/hosted/include comes before -I ., so "mm/platform.h" means the
 # hosted platform (tests/hosted/include/mm/platform.h) for every heap file.
@@ -10,6 +13,7 @@
 
 HOSTED_CC := clang
 HOSTED := $(BUILD)/hosted
+FUZZTIME ?= 60
 
 # The heap: exactly the files the kernel's heap is made of.
 HEAP_SRCS := mm/malloc.c mm/mheap.c mm/mcentral.c mm/mstats.c mm/heap_test.c mm/fixalloc.c
@@ -22,13 +26,19 @@ HOSTED_CFLAGS := -std=gnu11 -g -fno-omit-frame-pointer -Wall -Wextra -Werror \
 	-I tests/hosted/include -I .
 HOSTED_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 HOSTED_MODE_asan := -O1 $(HOSTED_SAN)
+# Comparison tracing is left out: the heap's invariant checks are loops of
+# comparisons, and tracing them made the fuzzer ~3x slower; the input
+# format has no magic values for it to find.
+HOSTED_MODE_fuzz := -O1 $(HOSTED_SAN) -fsanitize=fuzzer-no-link -fno-sanitize-coverage=trace-cmp
 
 hosted_objs = $(patsubst %.c,$(HOSTED)/$(1)/%.o,$(2))
 
 HOSTED_TEST_SRCS := $(HEAP_SRCS) $(HOSTED_PLAT_SRCS) tests/hosted/heap_test.c tests/kernel/test_heap.c
 HOSTED_TEST := $(HOSTED)/asan/heap_test
+HOSTED_FUZZ := $(HOSTED)/fuzz/fuzz_heap
 HOSTED_TEST_OBJS := $(call hosted_objs,asan,$(HOSTED_TEST_SRCS))
-HOSTED_ALL_OBJS := $(HOSTED_TEST_OBJS)
+HOSTED_FUZZ_OBJS := $(call hosted_objs,fuzz,$(HEAP_SRCS) $(HOSTED_PLAT_SRCS) tests/hosted/fuzz_heap.c)
+HOSTED_ALL_OBJS := $(HOSTED_TEST_OBJS) $(HOSTED_FUZZ_OBJS)
 
 # Kernel test files and the runner that hosts them see the kernel names.
 $(call hosted_objs,asan,tests/kernel/test_heap.c tests/hosted/heap_test.c): \
@@ -40,12 +50,16 @@ $(HOSTED)/$(1)/%.o: %.c
 	@$$(if $$(Q),echo "  CC    $$< ($(1))")
 	$$(Q)$$(HOSTED_CC) $$(HOSTED_EXTRA) $$(HOSTED_CFLAGS) $$(HOSTED_MODE_$(1)) -MMD -MP -c $$< -o $$@
 endef
-$(foreach m,asan,$(eval $(call hosted_mode_rule,$(m))))
+$(foreach m,asan fuzz,$(eval $(call hosted_mode_rule,$(m))))
 $(HOSTED_ALL_OBJS): tests/hosted/hosted.mk	# flags changed: rebuild
 
 $(HOSTED_TEST): $(HOSTED_TEST_OBJS)
 	@$(if $(Q),echo "  LD    $@")
 	$(Q)$(HOSTED_CC) $(HOSTED_MODE_asan) -o $@ $^ -lpthread
+
+$(HOSTED_FUZZ): $(HOSTED_FUZZ_OBJS)
+	@$(if $(Q),echo "  LD    $@")
+	$(Q)$(HOSTED_CC) $(HOSTED_SAN) -fsanitize=fuzzer -o $@ $^ -lpthread
 
 # The heap files include nothing but the platform header and their own:
 # no kernel header, no hosted-only path. Checked on every hosted build.
@@ -57,7 +71,15 @@ $(HOSTED)/heap-deps.ok: $(call hosted_objs,asan,$(HEAP_SRCS))
 		echo "error: hosted-only code in the heap sources"; exit 1; fi
 	@touch $@
 
-.PHONY: hosted
-hosted: $(HOSTED_TEST) $(HOSTED)/heap-deps.ok
+.PHONY: hosted fuzz
+hosted: $(HOSTED_TEST) $(HOSTED_FUZZ) $(HOSTED)/heap-deps.ok
+
+# Fuzz for FUZZTIME seconds, keeping what it finds in build/hosted/corpus;
+# a crash leaves its input in build/hosted/ (crash-*), to replay with
+# build/hosted/fuzz/fuzz_heap FILE.
+fuzz: deps $(HOSTED_FUZZ) $(HOSTED)/heap-deps.ok
+	@mkdir -p $(HOSTED)/corpus
+	cd $(HOSTED) && ./fuzz/fuzz_heap -max_total_time=$(FUZZTIME) -max_len=4096 \
+		-print_final_stats=1 corpus
 
 -include $(HOSTED_ALL_OBJS:.o=.d)
