@@ -12,6 +12,7 @@
 #   make sizeclasses   regenerate mm/sizeclasses.h (checked in) with
 #                tools/mksizeclasses.py; `make test` checks it is current
 #   make fuzz FUZZTIME=S   fuzz the heap (hosted build) for S seconds
+#   make bench-hosted  the heap's benchmarks at native speed (BENCH, BENCHTIME)
 #   make hosted  build the hosted port's programs (tests/hosted/hosted.mk)
 #
 # Variables: CMDLINE (kernel command line for run/debug/bench), SMP, MEM,

@@ -1,10 +1,12 @@
 # The hosted port (tests/hosted/, docs/architecture.md): the heap's sources,
-# unchanged, built for Linux user space with clang:
+# unchanged, built for Linux user space with clang, three ways:
 #
 #   build/hosted/asan/heap_test     unit tests under AddressSanitizer + UBSan
 #   build/hosted/fuzz/fuzz_heap     libFuzzer target (ASan + UBSan)
+#   build/hosted/bench/bench_heap   -O2, no sanitizers: native-speed benchmarks
 #
 #   make fuzz FUZZTIME=SECONDS        fuzz for that long (default 60)
+#   make bench-hosted BENCH=GLOB      Go-format lines on stdout (BENCHTIME=MS)
 #
 # -I tests/hosted/include comes before -I ., so "mm/platform.h" means the
 # hosted platform (tests/hosted/include/mm/platform.h) for every heap file.
@@ -30,15 +32,18 @@ HOSTED_MODE_asan := -O1 $(HOSTED_SAN)
 # comparisons, and tracing them made the fuzzer ~3x slower; the input
 # format has no magic values for it to find.
 HOSTED_MODE_fuzz := -O1 $(HOSTED_SAN) -fsanitize=fuzzer-no-link -fno-sanitize-coverage=trace-cmp
+HOSTED_MODE_bench := -O2
 
 hosted_objs = $(patsubst %.c,$(HOSTED)/$(1)/%.o,$(2))
 
 HOSTED_TEST_SRCS := $(HEAP_SRCS) $(HOSTED_PLAT_SRCS) tests/hosted/heap_test.c tests/kernel/test_heap.c
 HOSTED_TEST := $(HOSTED)/asan/heap_test
 HOSTED_FUZZ := $(HOSTED)/fuzz/fuzz_heap
+HOSTED_BENCH := $(HOSTED)/bench/bench_heap
 HOSTED_TEST_OBJS := $(call hosted_objs,asan,$(HOSTED_TEST_SRCS))
 HOSTED_FUZZ_OBJS := $(call hosted_objs,fuzz,$(HEAP_SRCS) $(HOSTED_PLAT_SRCS) tests/hosted/fuzz_heap.c)
-HOSTED_ALL_OBJS := $(HOSTED_TEST_OBJS) $(HOSTED_FUZZ_OBJS)
+HOSTED_BENCH_OBJS := $(call hosted_objs,bench,$(HEAP_SRCS) $(HOSTED_PLAT_SRCS) tests/hosted/bench_heap.c)
+HOSTED_ALL_OBJS := $(HOSTED_TEST_OBJS) $(HOSTED_FUZZ_OBJS) $(HOSTED_BENCH_OBJS)
 
 # Kernel test files and the runner that hosts them see the kernel names.
 $(call hosted_objs,asan,tests/kernel/test_heap.c tests/hosted/heap_test.c): \
@@ -50,7 +55,7 @@ $(HOSTED)/$(1)/%.o: %.c
 	@$$(if $$(Q),echo "  CC    $$< ($(1))")
 	$$(Q)$$(HOSTED_CC) $$(HOSTED_EXTRA) $$(HOSTED_CFLAGS) $$(HOSTED_MODE_$(1)) -MMD -MP -c $$< -o $$@
 endef
-$(foreach m,asan fuzz,$(eval $(call hosted_mode_rule,$(m))))
+$(foreach m,asan fuzz bench,$(eval $(call hosted_mode_rule,$(m))))
 $(HOSTED_ALL_OBJS): tests/hosted/hosted.mk	# flags changed: rebuild
 
 $(HOSTED_TEST): $(HOSTED_TEST_OBJS)
@@ -60,6 +65,10 @@ $(HOSTED_TEST): $(HOSTED_TEST_OBJS)
 $(HOSTED_FUZZ): $(HOSTED_FUZZ_OBJS)
 	@$(if $(Q),echo "  LD    $@")
 	$(Q)$(HOSTED_CC) $(HOSTED_SAN) -fsanitize=fuzzer -o $@ $^ -lpthread
+
+$(HOSTED_BENCH): $(HOSTED_BENCH_OBJS)
+	@$(if $(Q),echo "  LD    $@")
+	$(Q)$(HOSTED_CC) -O2 -o $@ $^ -lpthread
 
 # The heap files include nothing but the platform header and their own:
 # no kernel header, no hosted-only path. Checked on every hosted build.
@@ -71,8 +80,8 @@ $(HOSTED)/heap-deps.ok: $(call hosted_objs,asan,$(HEAP_SRCS))
 		echo "error: hosted-only code in the heap sources"; exit 1; fi
 	@touch $@
 
-.PHONY: hosted fuzz
-hosted: $(HOSTED_TEST) $(HOSTED_FUZZ) $(HOSTED)/heap-deps.ok
+.PHONY: hosted fuzz bench-hosted
+hosted: $(HOSTED_TEST) $(HOSTED_FUZZ) $(HOSTED_BENCH) $(HOSTED)/heap-deps.ok
 
 # Fuzz for FUZZTIME seconds, keeping what it finds in build/hosted/corpus;
 # a crash leaves its input in build/hosted/ (crash-*), to replay with
@@ -81,5 +90,8 @@ fuzz: deps $(HOSTED_FUZZ) $(HOSTED)/heap-deps.ok
 	@mkdir -p $(HOSTED)/corpus
 	cd $(HOSTED) && ./fuzz/fuzz_heap -max_total_time=$(FUZZTIME) -max_len=4096 \
 		-print_final_stats=1 corpus
+
+bench-hosted: deps $(HOSTED_BENCH) $(HOSTED)/heap-deps.ok
+	@$(HOSTED_BENCH) -bench '$(BENCH)' -benchtime $(BENCHTIME)
 
 -include $(HOSTED_ALL_OBJS:.o=.d)
