@@ -131,7 +131,7 @@ debug: deps $(KERNEL)
 	$(QEMU) $(QEMU_COMMON) -display none -kernel $(KERNEL) -append "$(CMDLINE)" \
 		-serial mon:stdio -serial file:$(BUILD)/com2.bin -s -S
 
-test: deps $(KERNEL) $(TEST_ISO)
+test: deps $(KERNEL) $(TEST_ISO) hosted
 	@$(PYTHON) tests/harness/run.py all
 
 bench: deps $(KERNEL)

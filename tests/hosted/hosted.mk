@@ -11,7 +11,9 @@
 # -I tests/hosted/include comes before -I ., so "mm/platform.h" means the
 # hosted platform (tests/hosted/include/mm/platform.h) for every heap file.
 # The kernel's test files also need tests/hosted/kcompat (kernel names they
-# use beyond the platform); the heap files never see it.
+# use beyond the platform); the heap files never see it. `make test` runs
+# the unit tests, a short fuzz run and every benchmark briefly
+# (tests/harness/run.py, steps hosted-*).
 
 HOSTED_CC := clang
 HOSTED := $(BUILD)/hosted
