@@ -89,7 +89,7 @@ static void catch_panic(const char *msg)
 	panic_catcher = NULL;
 	hosted_panic_hook = NULL;
 	snprintf(t->panic_msg, sizeof(t->panic_msg), "%s", msg);
-	hosted_preempt = t->panic_preempt_count;
+	hosted_preempt_reset(t->panic_preempt_count);
 	longjmp(t->panic_jb, 1);
 }
 
@@ -134,7 +134,7 @@ static int run_one(const struct ktest_case *tc, int no)
 	kt_panic_disarm(&t);
 	if (preempt_count() != 0) {
 		kt_fail(&t, __FILE__, __LINE__, "left preemption disabled (count %d)", preempt_count());
-		hosted_preempt = 0;
+		hosted_preempt_reset(0);
 	}
 	if (hosted_cpu() != 0)
 		kt_fail(&t, __FILE__, __LINE__, "ended on cpu %d, not 0", hosted_cpu());

@@ -30,6 +30,10 @@ void hosted_page_stats(u64 by_tag[FT_NTAGS]);
 // message before printing anything; a hook that returns lets the panic go
 // on. Tests use it to catch a panic they provoke (it longjmps out).
 extern __thread void (*hosted_panic_hook)(const char *msg);
+// hosted_preempt_reset: sets the calling thread's preemption count (and
+// its slot's region mark to match), for code that recovers from a caught
+// panic or a test that left preemption disabled.
+void hosted_preempt_reset(int count);
 
 // hosted_set_stw_fences: stop-the-world without membarrier(2) (what a
 // system without it gets): every region entry fences. Only while no

@@ -101,9 +101,16 @@ void hosted_no_cpu(const char *what)
 	panic("%s: this thread holds no CPU slot (hosted_cpu_enter first)", what);
 }
 
+void hosted_preempt_reset(int count)
+{
+	hosted_preempt = count;
+	if (hosted_self)
+		__atomic_store_n(&hosted_self->in_region, count > 0, __ATOMIC_RELEASE);
+}
+
 void hosted_preempt_underflow(void)
 {
-	hosted_preempt = 0;
+	hosted_preempt_reset(0);
 	panic("preempt_enable without preempt_disable on cpu %u", this_cpu_id());
 }
 
@@ -129,15 +136,21 @@ void hosted_init(unsigned ncpus)
 		panic("hosted_init: %u CPUs, not in 1..%d", ncpus, MAX_CPUS);
 	clock_base = nanotime();
 	// The whole range, never backed until committed: no memory and no
-	// commit charge (MAP_NORESERVE) for the addresses alone.
-	void *r = mmap(NULL, PLAT_HEAP_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	// commit charge (MAP_NORESERVE) for the addresses alone. Heap pages
+	// (8 KiB; large objects start on one) need an aligned base, and the
+	// kernel's range is aligned to far more than its 32 MiB arenas: align
+	// to an arena here too, reserving one more and trimming the ends.
+	const u64 align = 32ul << 20;
+	void *r = mmap(NULL, PLAT_HEAP_SIZE + align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+		       0);
 	if (r == MAP_FAILED)
 		panic("hosted_init: cannot reserve %lu GiB of address space for the heap", PLAT_HEAP_SIZE >> 30);
-	hosted_heap_base = (u64)r;
-	// The heap's arenas are 32 MiB; the range need not be aligned to them
-	// (the heap indexes from its base), only to heap pages.
-	if (hosted_heap_base % 8192)
-		panic("hosted_init: heap range %#lx not 8 KiB aligned", hosted_heap_base);
+	u64 start = (u64)r, end = start + PLAT_HEAP_SIZE + align;
+	hosted_heap_base = ALIGN_UP(start, align);
+	if (hosted_heap_base > start)
+		munmap(r, hosted_heap_base - start);
+	if (end > hosted_heap_base + PLAT_HEAP_SIZE)
+		munmap((void *)(hosted_heap_base + PLAT_HEAP_SIZE), end - (hosted_heap_base + PLAT_HEAP_SIZE));
 	if (membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) != 0) {
 		hosted_stw_flag = HOSTED_STW_FENCE;
 		pr_warn("hosted: no membarrier(2): preempt_disable fences (slower)");
