@@ -11,6 +11,9 @@
 #   make iso     build/tricolor.iso        make clean
 #   make sizeclasses   regenerate mm/sizeclasses.h (checked in) with
 #                tools/mksizeclasses.py; `make test` checks it is current
+#   make fuzz FUZZTIME=S   fuzz the heap (hosted build) for S seconds
+#   make bench-hosted  the heap's benchmarks at native speed (BENCH, BENCHTIME)
+#   make hosted  build the hosted port's programs (tests/hosted/hosted.mk)
 #
 # Variables: CMDLINE (kernel command line for run/debug/bench), SMP, MEM,
 # ACCEL=kvm (opt-in; TCG is the default, see docs/debugging.md).
@@ -128,7 +131,7 @@ debug: deps $(KERNEL)
 	$(QEMU) $(QEMU_COMMON) -display none -kernel $(KERNEL) -append "$(CMDLINE)" \
 		-serial mon:stdio -serial file:$(BUILD)/com2.bin -s -S
 
-test: deps $(KERNEL) $(TEST_ISO)
+test: deps $(KERNEL) $(TEST_ISO) hosted
 	@$(PYTHON) tests/harness/run.py all
 
 bench: deps $(KERNEL)
@@ -143,5 +146,7 @@ sizeclasses:
 
 clean:
 	rm -rf $(BUILD)
+
+include tests/hosted/hosted.mk
 
 -include $(DEPS)

@@ -1,8 +1,6 @@
 // Fixed-size metadata allocator over frames. See mm/fixalloc.h.
 
 #include "mm/fixalloc.h"
-#include "kernel/panic.h"
-#include "kernel/string.h"
 
 void fixalloc_init(struct fixalloc *f, const char *name, u32 size, enum frame_tag tag)
 {
@@ -21,7 +19,7 @@ void *fixalloc_alloc(struct fixalloc *f)
 	} else {
 		if (f->chunk_left < f->size) {
 			// The frame allocator is below us in the lock order.
-			char *page = frame_alloc(0, f->tag);
+			char *page = plat_meta_alloc(0, f->tag);
 			if (!page) {
 				spin_unlock_irqrestore(&f->lock, irq);
 				return NULL;

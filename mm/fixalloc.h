@@ -1,12 +1,13 @@
 // fixalloc: fixed-size objects for kernel metadata (threads now; spans,
-// per-CPU caches and type descriptors later), carved from frames and kept
-// on a free list. Never on the collected heap, never returned to the frame
-// allocator (Go's mfixalloc works the same way).
+// per-CPU caches and type descriptors later), carved from metadata pages
+// (plat_meta_alloc: frames in the kernel) and kept on a free list. Never on
+// the collected heap, never returned to the frame allocator (Go's
+// mfixalloc works the same way). Part of the heap: it uses only the
+// platform interface (mm/platform.h).
 #pragma once
 
-#include "kernel/spinlock.h"
 #include "kernel/types.h"
-#include "mm/mm.h"
+#include "mm/platform.h"	// spinlocks, frame tags, metadata pages
 
 struct fixalloc {
 	struct spinlock lock;		// guards everything below

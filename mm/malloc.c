@@ -193,9 +193,15 @@ static void *alloc_large(u64 size, const struct gc_type *t, bool noscan)
 {
 	const char *why = NULL;
 	u64 npages = (size + HEAP_PAGE_SIZE - 1) >> HEAP_PAGE_SHIFT;
+	// The span is on heap.inuse from mheap_alloc on: until it is whole, a
+	// stop-the-world (a test collection sweeping every in-use span) must
+	// not split this, as for small objects (mallocgc_once).
+	preempt_disable();
 	struct mspan *s = mheap_alloc(npages, &why);
-	if (!s)
+	if (!s) {
+		preempt_enable();
 		return (void *)fail(why);
+	}
 	s->spanclass = make_spanclass(0, noscan);
 	s->elemsize = (u32)MIN(npages << HEAP_PAGE_SHIFT, (u64)UINT32_MAX);
 	s->nelems = 1;
@@ -206,6 +212,7 @@ static void *alloc_large(u64 size, const struct gc_type *t, bool noscan)
 	s->freedbits = bits_alloc(1);
 	if (!s->allocbits || !s->markbits || !s->freedbits) {
 		mheap_free(s);
+		preempt_enable();
 		return (void *)fail("out of memory for span bitmaps");
 	}
 	s->allocbits[0] = 1;
@@ -215,6 +222,7 @@ static void *alloc_large(u64 size, const struct gc_type *t, bool noscan)
 	s->largetype = noscan ? NULL : t;
 	if (s->needzero)
 		memset((void *)s->base, 0, npages << HEAP_PAGE_SHIFT);
+	preempt_enable();
 	bool f = spin_lock_irqsave(&heap.lock);
 	heap.large_allocs++;
 	heap.large_bytes_alloc += npages << HEAP_PAGE_SHIFT;

@@ -18,6 +18,14 @@ need mformat mtools
 need python3 python3
 # grub-mkrescue needs the BIOS (i386-pc) modules to make a bootable ISO.
 [ -d /usr/lib/grub/i386-pc ] || missing="$missing grub-pc-bin"
+# The hosted port (tests/hosted/) builds with clang; its sanitizer and
+# libFuzzer runtimes are a separate package, libclang-rt-N-dev for clang N
+# (Debian 12's clang is 14).
+if ! command -v clang >/dev/null 2>&1; then
+	missing="$missing clang libclang-rt-14-dev"
+elif [ ! -f "$(clang -print-resource-dir)/lib/linux/libclang_rt.fuzzer-x86_64.a" ]; then
+	missing="$missing libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev"
+fi
 
 [ -z "$missing" ] && exit 0
 pkgs=$(echo $missing | tr ' ' '\n' | sort -u | tr '\n' ' ')

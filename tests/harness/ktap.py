@@ -220,3 +220,23 @@ def parse(log: str | bytes) -> KtapResult:
 
     close_from(0)
     return res
+
+
+def problems(res: KtapResult) -> list[tuple[str, list[str]]]:
+    """What is wrong in parsed KTAP output: (headline, detail lines) for
+    each failed test, unmet plan and KTAP error."""
+    out = []
+    for t in res.failures:
+        out.append((f'FAIL {t.name or "(unnamed)"}: '
+                    f'{t.reason or "(no reason)"}',
+                    ['    ' + d for d in t.diagnostics]))
+    for p in res.plans:
+        where = f'suite {p.suite}' if p.suite else 'the top level'
+        if p.expected is None:
+            out.append((f'no plan for {where}: got {p.got} results', []))
+        elif not p.met:
+            out.append((f'plan 1..{p.expected} for {where} not met: '
+                        f'got {p.got} results', []))
+    for error in res.errors:
+        out.append((f'KTAP error: {error}', []))
+    return out

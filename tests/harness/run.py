@@ -7,6 +7,9 @@ Subcommands:
   bench      boot with bench=GLOB benchtime=MS; print only the Go-format
              benchmark lines (see gobench.py) on stdout, for benchstat
   hosttests  run the harness's own unit tests (test_*.py next to this file)
+  hosted     run a hosted heap test program (ASan + UBSan, KTAP on stdout)
+  fuzz       run the hosted heap fuzzer for a fixed number of inputs
+  hostedbench  run the hosted benchmarks briefly: Go format, nothing else
   summary    combine the per-step result files into one report
   all        the whole `make test` sequence: STEPS below, then summary
 
@@ -31,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import gobench
+import hosted
 import ktap
 
 HARNESS_DIR = Path(__file__).resolve().parent
@@ -41,8 +45,16 @@ EXIT_PASS, EXIT_FAIL = 33, 35       # isa-debug-exit: (value << 1) | 1
 # The `make test` sequence: (name, arguments of a subcommand of this script).
 # `all` adds --name and --logdir itself.
 KERNEL = 'build/kernel.elf'
+HOSTED_TEST = 'build/hosted/asan/heap_test'
+HOSTED_FUZZ = 'build/hosted/fuzz/fuzz_heap'
+HOSTED_BENCH = 'build/hosted/bench/bench_heap'
 STEPS = [
     ('host', ['hosttests']),
+    # The heap built for Linux user space (tests/hosted/, make hosted).
+    ('hosted-asan', ['hosted', '--binary', HOSTED_TEST, '--cpus', '4']),
+    ('hosted-asan-cpus1', ['hosted', '--binary', HOSTED_TEST, '--cpus', '1']),
+    ('hosted-fuzz', ['fuzz', '--binary', HOSTED_FUZZ, '--runs', '10000']),
+    ('hosted-bench', ['hostedbench', '--binary', HOSTED_BENCH]),
     ('smp1', ['boot', '--kernel', KERNEL, '--smp', '1', '--append', 'test']),
     ('smp4-grub', ['boot', '--iso', 'build/tricolor-test.iso', '--smp', '4']),
     ('smp2', ['boot', '--kernel', KERNEL, '--smp', '2', '--append', 'test']),
@@ -157,18 +169,8 @@ def judge(status: int | None, log_text: str | bytes, *,
         v.report.extend(details)
         v.failures.append(line)
 
-    for t in res.failures:
-        problem(f'FAIL {t.name or "(unnamed)"}: {t.reason or "(no reason)"}',
-                ['    ' + d for d in t.diagnostics])
-    for p in res.plans:
-        where = f'suite {p.suite}' if p.suite else 'the top level'
-        if p.expected is None:
-            problem(f'no plan for {where}: got {p.got} results')
-        elif not p.met:
-            problem(f'plan 1..{p.expected} for {where} not met: '
-                    f'got {p.got} results')
-    for error in res.errors:
-        problem(f'KTAP error: {error}')
+    for line, details in ktap.problems(res):
+        problem(line, details)
     if res.panic_text:
         v.report.append('panic text:')
         v.report.extend('    ' + line for line in res.panic_text)
@@ -453,6 +455,69 @@ def cmd_hosttests(args) -> int:
     return 0 if ok else 1
 
 
+def finish_hosted(args, run: hosted.Run, j: hosted.Judged,
+                  cmd: list[str]) -> int:
+    """Keeps the program's output as LOGDIR/NAME.log, prints the verdict
+    and writes the step's result."""
+    logdir = resolve(args.logdir)
+    logdir.mkdir(parents=True, exist_ok=True)
+    log = logdir / f'{args.name}.log'
+    log.write_text(run.out + ('\n--- stderr ---\n' + run.err if run.err
+                              else ''))
+    for line in j.report:
+        print(line)
+    if not j.ok:
+        print(f'  log: {shown(log)}')
+    print(f'{args.name}: {j.verdict}')
+    print(f'{args.name}: ' + counts(j.passed, j.failed, j.skipped),
+          flush=True)
+    write_result(logdir, args.name, passed=j.passed, failed=j.failed,
+                 skipped=j.skipped, ok=j.ok, verdict=j.verdict,
+                 failures=j.failures, log=shown(log), command=shlex.join(cmd))
+    return 0 if j.ok else 1
+
+
+def cmd_hosted(args) -> int:
+    """The hosted heap tests: judged like a test boot (KTAP), but from a
+    process's exit status."""
+    cmd = [shown(resolve(args.binary)), '-cpus', str(args.cpus)]
+    if args.run:
+        cmd += ['-run', args.run]
+    print('# run: ' + shlex.join(cmd), flush=True)
+    run = hosted.run_program(cmd, REPO, args.timeout)
+    return finish_hosted(args, run, hosted.judge_tests(run, args.timeout), cmd)
+
+
+def cmd_fuzz(args) -> int:
+    """A fixed number of fuzz inputs from a fixed seed, starting from an
+    empty corpus each time, so two runs of the same code do the same."""
+    logdir = resolve(args.logdir)
+    corpus = logdir / f'{args.name}.corpus'
+    if corpus.exists():
+        for f in corpus.iterdir():
+            f.unlink()
+    corpus.mkdir(parents=True, exist_ok=True)
+    cmd = [shown(resolve(args.binary)), f'-runs={args.runs}', '-seed=1',
+           f'-max_len={args.max_len}', '-len_control=0',
+           '-print_final_stats=1',
+           f'-artifact_prefix={shown(logdir)}/{args.name}-', shown(corpus)]
+    print('# run: ' + shlex.join(cmd), flush=True)
+    run = hosted.run_program(cmd, REPO, args.timeout)
+    return finish_hosted(args, run,
+                         hosted.judge_fuzz(run, args.runs, args.timeout), cmd)
+
+
+def cmd_hostedbench(args) -> int:
+    """Every hosted benchmark for about a millisecond: they run, they do
+    not fail, and stdout is Go's format and comments only."""
+    cmd = [shown(resolve(args.binary)), '-bench', args.bench, '-benchtime',
+           str(args.benchtime)]
+    print('# run: ' + shlex.join(cmd), flush=True)
+    run = hosted.run_program(cmd, REPO, args.timeout)
+    return finish_hosted(args, run, hosted.judge_bench(run, args.timeout),
+                         cmd)
+
+
 def load_result(logdir: Path, name: str) -> dict:
     """One step's result; a missing or broken file is one failure, with
     the problem in 'missing'."""
@@ -554,6 +619,30 @@ def main(argv: list[str] | None = None) -> int:
     host = sub.add_parser('hosttests', help="run the harness's unit tests")
     host.add_argument('--name', default='host')
 
+    hst = sub.add_parser('hosted', help='run a hosted heap test program')
+    hst.add_argument('--binary', default=HOSTED_TEST)
+    hst.add_argument('--name', default='hosted')
+    hst.add_argument('--cpus', type=int, default=4,
+                     help='CPU slots of the simulated machine')
+    hst.add_argument('--run', metavar='GLOB', help='tests to run')
+    hst.add_argument('--timeout', type=float, default=300)
+
+    fz = sub.add_parser('fuzz', help='run the hosted heap fuzzer briefly')
+    fz.add_argument('--binary', default=HOSTED_FUZZ)
+    fz.add_argument('--name', default='fuzz')
+    fz.add_argument('--runs', type=int, default=10000)
+    fz.add_argument('--max-len', type=int, default=512,
+                    help='input bytes (each is about one operation)')
+    fz.add_argument('--timeout', type=float, default=300)
+
+    hb = sub.add_parser('hostedbench', help='run the hosted benchmarks '
+                        'briefly and check their output format')
+    hb.add_argument('--binary', default=HOSTED_BENCH)
+    hb.add_argument('--name', default='hostedbench')
+    hb.add_argument('--bench', default='*', metavar='GLOB')
+    hb.add_argument('--benchtime', type=int, default=1, metavar='MS')
+    hb.add_argument('--timeout', type=float, default=300)
+
     summary = sub.add_parser('summary', help='report on LOGDIR/*.json')
     summary.add_argument('--names', help='comma-separated results to '
                          'report (a missing one counts as a failure)')
@@ -563,13 +652,14 @@ def main(argv: list[str] | None = None) -> int:
     every.add_argument('--timeout', type=float,
                        help='override the timeout of every boot')
 
-    for p in (boot, bench, host, summary, every):
+    for p in (boot, bench, host, hst, fz, hb, summary, every):
         p.add_argument('--logdir', default=DEFAULT_LOGDIR,
                        help=f'log and result directory (default: '
                        f'{DEFAULT_LOGDIR})')
     args = parser.parse_args(argv)
     handlers = {'boot': cmd_boot, 'bench': cmd_bench,
-                'hosttests': cmd_hosttests,
+                'hosttests': cmd_hosttests, 'hosted': cmd_hosted,
+                'fuzz': cmd_fuzz, 'hostedbench': cmd_hostedbench,
                 'summary': cmd_summary, 'all': cmd_all}
     return handlers[args.command](args)
 

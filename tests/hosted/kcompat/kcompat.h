@@ -1,0 +1,27 @@
+// The kernel names that kernel test files (tests/kernel/test_heap.c) use
+// beyond the heap's platform interface, for the hosted build: threads
+// pinned to CPUs, frame statistics, cpu_relax. The headers in kernel/ and
+// tests/kernel/ next to this file shadow the kernel's (-I tests/hosted/
+// kcompat comes first) and all lead here, so those test files compile
+// unchanged. Implemented in tests/hosted/heap_test.c.
+#pragma once
+
+#include "tests/hosted/hosted.h"
+
+#define ncpus_online hosted_ncpus
+
+static inline void cpu_relax(void) { __builtin_ia32_pause(); }
+
+// thread_create: a pthread that holds CPU slot `cpu` (-1: slot 0) while it
+// runs fn(arg). thread_join waits for it and frees it; the caller gives
+// its own slot up while it waits (a kernel thread blocks the same way), so
+// a thread made for the caller's CPU can run.
+struct thread;
+struct thread *thread_create(const char *name, void (*fn)(void *), void *arg, int cpu);
+void thread_join(struct thread *t);
+
+// Pages held by tag, as the kernel's frame statistics count frames.
+struct frame_stats {
+	u64 by_tag[FT_NTAGS];
+};
+static inline void frame_stats(struct frame_stats *s) { hosted_page_stats(s->by_tag); }
