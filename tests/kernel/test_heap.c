@@ -262,7 +262,7 @@ KTEST_TIMEOUT(heap, all_cpus_allocate_at_once, 120000)
 	unsigned n = ncpus_online;
 	memset(&par, 0, sizeof(par));
 	for (unsigned c = 0; c < n; c++) {
-		par.objs[c] = frame_alloc_zeroed(PAR_ORDER, FT_TEST);
+		par.objs[c] = plat_meta_alloc(PAR_ORDER, FT_TEST);
 		KT_ASSERT(t, par.objs[c], "no memory for cpu %u's array", c);
 	}
 	for (unsigned c = 0; c < n; c++) {
@@ -284,7 +284,7 @@ KTEST_TIMEOUT(heap, all_cpus_allocate_at_once, 120000)
 			if (s)
 				heap_test_free(s);
 		}
-		frame_free(par.objs[c], PAR_ORDER);
+		plat_meta_free(par.objs[c], PAR_ORDER);
 	}
 	heap_test_collect();
 	check_heap(t);
@@ -429,21 +429,4 @@ KTEST(heap, test_free_twice_panics)
 	}
 	KT_EXPECT(t, strstr(t->panic_msg, "dropped twice"), "panic: %s", t->panic_msg);
 	heap_test_collect();
-}
-
-KTEST(heap, interrupt_handlers_may_not_allocate)
-{
-	cli();
-	this_cpu()->irq_depth++;
-	if (KT_PANIC_TRY(t)) {
-		void *p = gc_alloc_noscan(32);
-		kt_panic_disarm(t);
-		this_cpu()->irq_depth--;
-		sti();
-		KT_ASSERT(t, false, "allocation in interrupt context gave %p", p);
-	}
-	this_cpu()->irq_depth--;
-	sti();
-	KT_EXPECT(t, strstr(t->panic_msg, "interrupt handler"), "panic: %s", t->panic_msg);
-	KT_EXPECT_EQ(t, preempt_count(), 0);
 }

@@ -131,6 +131,8 @@ static inline void preempt_enable(void)
 
 // plat_can_wait: the caller may wait for other CPUs (preemptible).
 static inline bool plat_can_wait(void) { return hosted_preempt == 0; }
+// plat_in_interrupt: user-space threads have no interrupt handlers.
+static inline bool plat_in_interrupt(void) { return false; }
 
 // ---- spinlocks (tests/hosted/platform.c)
 
