@@ -12,7 +12,7 @@ void fixalloc_init(struct fixalloc *f, const char *name, u32 size, enum frame_ta
 
 void *fixalloc_alloc(struct fixalloc *f)
 {
-	bool irq = spin_lock_irqsave(&f->lock);
+	spin_lock(&f->lock);
 	void *p = f->free;
 	if (p) {
 		f->free = *(void **)p;
@@ -21,7 +21,7 @@ void *fixalloc_alloc(struct fixalloc *f)
 			// The frame allocator is below us in the lock order.
 			char *page = plat_meta_alloc(0, f->tag);
 			if (!page) {
-				spin_unlock_irqrestore(&f->lock, irq);
+				spin_unlock(&f->lock);
 				return NULL;
 			}
 			f->chunk = page;
@@ -33,18 +33,18 @@ void *fixalloc_alloc(struct fixalloc *f)
 		f->chunk_left -= f->size;
 	}
 	f->inuse++;
-	spin_unlock_irqrestore(&f->lock, irq);
+	spin_unlock(&f->lock);
 	memset(p, 0, f->size);
 	return p;
 }
 
 void fixalloc_free(struct fixalloc *f, void *p)
 {
-	bool irq = spin_lock_irqsave(&f->lock);
+	spin_lock(&f->lock);
 	if (f->inuse == 0)
 		panic("fixalloc %s: free of %p with no object in use", f->name, p);
 	*(void **)p = f->free;
 	f->free = p;
 	f->inuse--;
-	spin_unlock_irqrestore(&f->lock, irq);
+	spin_unlock(&f->lock);
 }

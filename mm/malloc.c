@@ -223,10 +223,10 @@ static void *alloc_large(u64 size, const struct gc_type *t, bool noscan)
 	if (s->needzero)
 		memset((void *)s->base, 0, npages << HEAP_PAGE_SHIFT);
 	preempt_enable();
-	bool f = spin_lock_irqsave(&heap.lock);
+	spin_lock(&heap.lock);
 	heap.large_allocs++;
 	heap.large_bytes_alloc += npages << HEAP_PAGE_SHIFT;
-	spin_unlock_irqrestore(&heap.lock, f);
+	spin_unlock(&heap.lock);
 	return (void *)s->base;
 }
 
@@ -394,14 +394,14 @@ void mcache_flush(struct mcache *c)
 	}
 	c->tiny = 0;
 	c->tinyoffset = 0;
-	bool f = spin_lock_irqsave(&heap.lock);
+	spin_lock(&heap.lock);
 	for (unsigned i = 0; i < NUM_SIZE_CLASSES; i++) {
 		heap.small_alloc_count[i] += c->small_alloc_count[i];
 		c->small_alloc_count[i] = 0;
 	}
 	heap.tiny_allocs += c->tiny_allocs;
 	c->tiny_allocs = 0;
-	spin_unlock_irqrestore(&heap.lock, f);
+	spin_unlock(&heap.lock);
 }
 
 void mcache_flush_all(void)

@@ -71,7 +71,7 @@ static struct mspan *grow(struct mcentral *c, const char **why)
 
 struct mspan *mcentral_cache_span(struct mcentral *c, const char **why)
 {
-	bool f = spin_lock_irqsave(&c->lock);
+	spin_lock(&c->lock);
 	struct mspan *s = NULL;
 	if (!list_empty(partial_swept(c))) {
 		s = list_entry(partial_swept(c)->next, struct mspan, link);
@@ -79,15 +79,15 @@ struct mspan *mcentral_cache_span(struct mcentral *c, const char **why)
 	}
 	if (s)
 		s->incache = true;
-	spin_unlock_irqrestore(&c->lock, f);
+	spin_unlock(&c->lock);
 	if (!s) {
 		s = grow(c, why);	// without the class lock: the page heap has its own
 		if (!s)
 			return NULL;
-		f = spin_lock_irqsave(&c->lock);
+		spin_lock(&c->lock);
 		c->nspans++;
 		s->incache = true;
-		spin_unlock_irqrestore(&c->lock, f);
+		spin_unlock(&c->lock);
 	}
 	cache_from_freeindex(s);
 	return s;
@@ -95,10 +95,10 @@ struct mspan *mcentral_cache_span(struct mcentral *c, const char **why)
 
 void mcentral_uncache_span(struct mcentral *c, struct mspan *s)
 {
-	bool f = spin_lock_irqsave(&c->lock);
+	spin_lock(&c->lock);
 	s->incache = false;
 	list_push_back(s->alloccount < s->nelems ? partial_swept(c) : full_swept(c), &s->link);
-	spin_unlock_irqrestore(&c->lock, f);
+	spin_unlock(&c->lock);
 }
 
 static u32 popcount_bits(const u64 *w, u32 nbits)
@@ -121,10 +121,10 @@ void span_sweep(struct mspan *s)
 		s->markbits[0] = 0;
 		s->sweepgen = heap.sweepgen;
 		if (!live) {
-			bool f = spin_lock_irqsave(&heap.lock);
+			spin_lock(&heap.lock);
 			heap.large_frees++;
 			heap.large_bytes_freed += s->elemsize;
-			spin_unlock_irqrestore(&heap.lock, f);
+			spin_unlock(&heap.lock);
 			mheap_free(s);
 		}
 		return;
@@ -144,16 +144,16 @@ void span_sweep(struct mspan *s)
 	s->sweepgen = heap.sweepgen;
 	if (freed)
 		s->needzero = true;
-	bool f = spin_lock_irqsave(&c->lock);
+	spin_lock(&c->lock);
 	list_remove(&s->link);
 	if (live == 0)
 		c->nspans--;
 	else
 		list_push_back(live < s->nelems ? partial_swept(c) : full_swept(c), &s->link);
-	spin_unlock_irqrestore(&c->lock, f);
-	f = spin_lock_irqsave(&heap.lock);
+	spin_unlock(&c->lock);
+	spin_lock(&heap.lock);
 	heap.small_frees[cls] += freed;
-	spin_unlock_irqrestore(&heap.lock, f);
+	spin_unlock(&heap.lock);
 	if (live == 0)
 		mheap_free(s);
 }

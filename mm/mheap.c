@@ -71,11 +71,11 @@ void bits_free(u64 *p, u32 words)
 
 void mheap_meta_stats(u64 *mspan_inuse, u64 *mspan_sys, u64 *gc_sys)
 {
-	bool f = spin_lock_irqsave(&heap.lock);
+	spin_lock(&heap.lock);
 	u64 arenas = 0;
 	for (u64 a = 0; a < NUM_ARENAS; a++)
 		arenas += heap.arenas[a] != NULL;
-	spin_unlock_irqrestore(&heap.lock, f);
+	spin_unlock(&heap.lock);
 	*mspan_inuse = span_fixalloc.inuse * span_fixalloc.size;
 	*mspan_sys = span_fixalloc.sys;
 	*gc_sys = arenas * sizeof(struct heap_arena);
@@ -250,12 +250,12 @@ struct mspan *mheap_alloc(u64 npages, const char **why)
 		*why = "allocation larger than the heap range";
 		return NULL;
 	}
-	bool f = spin_lock_irqsave(&heap.lock);
+	spin_lock(&heap.lock);
 	struct mspan *s = find_free(npages);
 	if (!s && grow(npages, why))
 		s = find_free(npages);
 	if (!s) {
-		spin_unlock_irqrestore(&heap.lock, f);
+		spin_unlock(&heap.lock);
 		return NULL;
 	}
 	list_remove(&s->link);
@@ -263,7 +263,7 @@ struct mspan *mheap_alloc(u64 npages, const char **why)
 		struct mspan *rest = span_struct_alloc();
 		if (!rest) {
 			insert_free(s);
-			spin_unlock_irqrestore(&heap.lock, f);
+			spin_unlock(&heap.lock);
 			*why = "out of memory for heap metadata";
 			return NULL;
 		}
@@ -278,7 +278,7 @@ struct mspan *mheap_alloc(u64 npages, const char **why)
 	}
 	if (!commit(s)) {
 		merge_free(s);
-		spin_unlock_irqrestore(&heap.lock, f);
+		spin_unlock(&heap.lock);
 		*why = "out of memory: no frames left to back heap pages";
 		return NULL;
 	}
@@ -289,7 +289,7 @@ struct mspan *mheap_alloc(u64 npages, const char **why)
 	heap.pages_free -= npages;
 	heap.pages_inuse += npages;
 	list_push_back(&heap.inuse, &s->all_link);
-	spin_unlock_irqrestore(&heap.lock, f);
+	spin_unlock(&heap.lock);
 	return s;
 }
 
@@ -300,7 +300,7 @@ void mheap_free(struct mspan *s)
 	bits_free(s->freedbits, s->bitwords);
 	bits_free(s->heapbits, (u32)(s->npages * (HEAP_PAGE_SIZE / 64 / 8)));
 	s->allocbits = s->markbits = s->freedbits = s->heapbits = NULL;
-	bool f = spin_lock_irqsave(&heap.lock);
+	spin_lock(&heap.lock);
 	if (s->state != SPAN_INUSE)
 		panic("mheap_free: span %p at %#lx (%lu pages) is %s, not in use", s, s->base, s->npages,
 		      span_state_name((enum span_state)s->state));
@@ -309,7 +309,7 @@ void mheap_free(struct mspan *s)
 	heap.pages_free += s->npages;
 	s->needzero = true;
 	merge_free(s);
-	spin_unlock_irqrestore(&heap.lock, f);
+	spin_unlock(&heap.lock);
 }
 
 // ---- scavenging
@@ -344,9 +344,9 @@ u64 mheap_scavenge(u64 bytes)
 {
 	u64 done = 0;
 	while (done < bytes) {
-		bool f = spin_lock_irqsave(&heap.lock);
+		spin_lock(&heap.lock);
 		struct mspan *s = take_backed_free();
-		spin_unlock_irqrestore(&heap.lock, f);
+		spin_unlock(&heap.lock);
 		if (!s)
 			break;
 		// The span is ours (BUSY): release its memory without the lock,
@@ -364,13 +364,13 @@ u64 mheap_scavenge(u64 bytes)
 			released += q - p;
 			p = q;
 		}
-		f = spin_lock_irqsave(&heap.lock);
+		spin_lock(&heap.lock);
 		for (u64 p = first; p < end; p++)
 			set_backed(p, false);
 		heap.pages_released += released;
 		s->needzero = false;	// every page is unbacked: commit zeroes
 		merge_free(s);
-		spin_unlock_irqrestore(&heap.lock, f);
+		spin_unlock(&heap.lock);
 		done += released << HEAP_PAGE_SHIFT;
 	}
 	return done;
@@ -378,9 +378,9 @@ u64 mheap_scavenge(u64 bytes)
 
 void heap_set_limit(u64 bytes)
 {
-	bool f = spin_lock_irqsave(&heap.lock);
+	spin_lock(&heap.lock);
 	heap.limit = bytes ? ALIGN_UP(bytes, (u64)HEAP_GROW_PAGES << HEAP_PAGE_SHIFT) : PLAT_HEAP_SIZE;
-	spin_unlock_irqrestore(&heap.lock, f);
+	spin_unlock(&heap.lock);
 }
 
 // ---- invariants
@@ -401,7 +401,7 @@ static bool fail(char *why, size_t size, const char *fmt, ...)
 // the page counts add up.
 bool heap_check(char *why, size_t size)
 {
-	bool f = spin_lock_irqsave(&heap.lock);
+	spin_lock(&heap.lock);
 	bool ok = true;
 	u64 inuse = 0, freep = 0, released = 0;
 	struct mspan *prev = NULL;
@@ -440,6 +440,6 @@ bool heap_check(char *why, size_t size)
 		ok = fail(why, size, "page counts: in use %lu (heap says %lu), free %lu (%lu), released %lu (%lu), "
 				     "sys %lu", inuse, heap.pages_inuse, freep, heap.pages_free, released,
 			  heap.pages_released, heap.pages_sys);
-	spin_unlock_irqrestore(&heap.lock, f);
+	spin_unlock(&heap.lock);
 	return ok;
 }

@@ -107,7 +107,7 @@ void heap_print_classes(void)
 	} cl[NUM_SPAN_CLASSES];
 	memset(cl, 0, sizeof(cl));
 	u64 large = 0, large_bytes = 0;
-	bool f = spin_lock_irqsave(&heap.lock);
+	spin_lock(&heap.lock);
 	list_for_each(e, &heap.inuse) {
 		struct mspan *s = list_entry(e, struct mspan, all_link);
 		if (spanclass_size(s->spanclass) == 0) {
@@ -120,7 +120,7 @@ void heap_print_classes(void)
 		cl[s->spanclass].total += s->nelems;
 		cl[s->spanclass].bytes += s->npages << HEAP_PAGE_SHIFT;
 	}
-	spin_unlock_irqrestore(&heap.lock, f);
+	spin_unlock(&heap.lock);
 	kprintf("# heap classes: class size kind spans objs-in-use objs-total span-bytes\n");
 	for (unsigned sc = 2; sc < NUM_SPAN_CLASSES; sc++)
 		if (cl[sc].spans)

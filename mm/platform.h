@@ -11,7 +11,8 @@
 //   CPUs                  this_cpu_id(), plat_ncpus(), preempt_disable/
 //                         preempt_enable (a region the thread cannot leave
 //                         its CPU from, and a stop-the-world does not split)
-//   locks                 struct spinlock, spin_lock_irqsave/unlock_irqrestore
+//   locks                 struct spinlock, spin_lock/spin_unlock (no interrupt
+//                         handler takes a heap lock), and the irqsave pair
 //   time                  nanotime()
 //   stop-the-world        stw_begin()/stw_end()
 //   memory                plat_meta_alloc/plat_meta_free (zeroed 4 KiB pages

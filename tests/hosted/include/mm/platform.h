@@ -147,6 +147,10 @@ void spin_init(struct spinlock *l, const char *name);
 // means nothing here (there are no interrupts) but goes back to unlock.
 bool spin_lock_irqsave(struct spinlock *l);
 void spin_unlock_irqrestore(struct spinlock *l, bool irqs_were_on);
+// spin_lock/spin_unlock: the kernel's variant for locks no interrupt
+// handler takes; here the same as the irqsave pair.
+static inline void spin_lock(struct spinlock *l) { (void)spin_lock_irqsave(l); }
+static inline void spin_unlock(struct spinlock *l) { spin_unlock_irqrestore(l, false); }
 
 // ---- time, stop-the-world
 
