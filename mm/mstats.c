@@ -48,12 +48,14 @@ void read_memstats(struct memstats *m)
 	m->heap_idle = heap.pages_free << HEAP_PAGE_SHIFT;
 	m->heap_released = heap.pages_released << HEAP_PAGE_SHIFT;
 	m->heap_sys = heap.pages_sys << HEAP_PAGE_SHIFT;
+	// The fixallocs' counters change under their own locks, which only
+	// code in preempt-disabled regions takes: read them while stopped.
+	mheap_meta_stats(&m->mspan_inuse, &m->mspan_sys, &m->gc_sys);
 	stw_end();
 
 	u64 stack_bytes, meta_bytes;
 	plat_memory_stats(&stack_bytes, &meta_bytes);
 	m->stack_inuse = m->stack_sys = stack_bytes;
-	mheap_meta_stats(&m->mspan_inuse, &m->mspan_sys, &m->gc_sys);
 	m->mcache_inuse = m->mcache_sys = (u64)plat_ncpus() * PAGE_SIZE;
 	// Everything else the kernel keeps off the heap (thread descriptors,
 	// page tables, ...): metadata frames not accounted above.
