@@ -76,9 +76,6 @@ const char *gc_alloc_error(void);
 // usable size (its size class's, at least what was asked), 0 if none.
 void *gc_object_base(const void *p);
 size_t gc_object_size(const void *p);
-// gc_object_type: the object's type (gc_type_scan_all for gc_alloc_scan),
-// NULL for noscan objects and non-objects.
-const struct gc_type *gc_object_type(const void *p);
 
 // Go's runtime.MemStats, same names (CONVENTIONS.md).
 struct memstats_class {

@@ -166,7 +166,8 @@ void mcache_flush_all(void);	// world stopped
 // ---- test-only reclamation (mm/heap_test.c), until the collector exists
 // heap_test_free: marks the object at p to be reclaimed by the next
 // heap_test_collect, which stops the world and sweeps every span with
-// "marked" = allocated and not freed.
+// "marked" = allocated and not freed. A drop that races a collection
+// lands in it or in the next one: callers drop, then collect.
 void heap_test_free(void *p);
 void heap_test_collect(void);
 // heap_set_limit: caps the heap's address range (bytes, rounded up to the
