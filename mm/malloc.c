@@ -149,21 +149,31 @@ static struct mspan *mcache_refill(struct mcache *c, u8 sc, const char **why)
 	return s;
 }
 
-static void *next_free(struct mcache *c, u8 sc, struct mspan **sp, const char **why)
+// next_free_slow: the cached span's next word of allocation bits, or a
+// refill; out of line so the fast path stays small.
+static __attribute__((noinline)) void *next_free_slow(struct mcache *c, u8 sc, struct mspan **sp,
+						      const char **why)
+{
+	struct mspan *s = c->alloc[sc];
+	u32 idx = next_free_index(s);
+	if (idx == s->nelems) {
+		s = mcache_refill(c, sc, why);
+		if (!s)
+			return NULL;
+		idx = next_free_index(s);
+	}
+	s->alloccount++;
+	*sp = s;
+	return (void *)(s->base + (u64)idx * s->elemsize);
+}
+
+static inline __attribute__((always_inline)) void *next_free(struct mcache *c, u8 sc, struct mspan **sp,
+							      const char **why)
 {
 	struct mspan *s = c->alloc[sc];
 	void *v = next_free_fast(s);
-	if (!v) {
-		u32 idx = next_free_index(s);
-		if (idx == s->nelems) {
-			s = mcache_refill(c, sc, why);
-			if (!s)
-				return NULL;
-			idx = next_free_index(s);
-		}
-		s->alloccount++;
-		v = (void *)(s->base + (u64)idx * s->elemsize);
-	}
+	if (__builtin_expect(!v, 0))
+		return next_free_slow(c, sc, sp, why);
 	*sp = s;
 	return v;
 }
@@ -173,13 +183,16 @@ static void *next_free(struct mcache *c, u8 sc, struct mspan **sp, const char **
 static void set_heapbits(struct mspan *s, u64 obj, const struct gc_type *t, u64 size)
 {
 	u64 w0 = (obj - s->base) / 8, words = s->elemsize / 8;
-	for (u64 w = w0; w < w0 + words; w++)
-		s->heapbits[w / 64] &= ~(1ull << (w % 64));
-	if (t->nptrs == GC_SCAN_ALL) {
-		for (u64 w = w0; w < w0 + words; w++)
-			s->heapbits[w / 64] |= 1ull << (w % 64);
-		return;
+	// Clear (or, untyped, set) the object's bits a word of bits at a time.
+	bool all = t->nptrs == GC_SCAN_ALL;
+	for (u64 w = w0; w < w0 + words;) {
+		u64 n = MIN(64 - w % 64, w0 + words - w);
+		u64 mask = (n == 64 ? ~0ull : ((1ull << n) - 1)) << (w % 64);
+		s->heapbits[w / 64] = all ? s->heapbits[w / 64] | mask : s->heapbits[w / 64] & ~mask;
+		w += n;
 	}
+	if (all)
+		return;
 	for (u64 e = 0; e + t->size <= size; e += t->size)	// every element of an array
 		for (u32 i = 0; i < t->nptrs; i++) {
 			u64 w = w0 + e / 8 + t->ptr_words[i];
