@@ -40,6 +40,27 @@
 extern const char trampoline_start[], trampoline_end[];
 extern const char trampoline_pml4[], trampoline_stack[], trampoline_cpu[], trampoline_entry[];
 
+// ---- busy flags: one owner at a time for a shared slot, waited for with
+// interrupts on (the owner may be waiting for this CPU's IPI handler)
+
+static bool flag_try(int *busy)
+{
+	int zero = 0;
+	// Acquire: the slot's contents are read after the flag is ours.
+	return __atomic_compare_exchange_n(busy, &zero, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+static void flag_take(int *busy)
+{
+	while (!flag_try(busy))
+		cpu_relax();
+}
+
+static void flag_drop(int *busy)
+{
+	__atomic_store_n(busy, 0, __ATOMIC_RELEASE);	// the slot's writes, then free
+}
+
 // ---- cross-CPU calls
 
 // One call slot per target CPU; a caller holds the slot's lock (a flag
@@ -79,18 +100,14 @@ void smp_call(unsigned cpu, void (*fn)(void *), void *arg)
 	if (!irqs_enabled())
 		panic("smp_call(cpu %u, %p) from cpu %u with interrupts off", cpu, fn, this_cpu_id());
 	struct call_slot *s = &call_slots[cpu];
-	int zero = 0;
-	while (!__atomic_compare_exchange_n(&s->busy, &zero, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-		zero = 0;
-		cpu_relax();
-	}
+	flag_take(&s->busy);
 	s->arg = arg;
 	s->done = 0;
 	__atomic_store_n(&s->fn, fn, __ATOMIC_RELEASE);
 	lapic_send_ipi(cpus[cpu].apic_id, VEC_IPI_CALL);
 	while (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE))
 		cpu_relax();
-	__atomic_store_n(&s->busy, 0, __ATOMIC_RELEASE);
+	flag_drop(&s->busy);
 	preempt_enable();
 }
 
@@ -137,12 +154,7 @@ void tlb_shootdown(u64 va, u64 len)
 		panic("tlb_shootdown(%#lx, %#lx) on cpu %u with interrupts off: the other CPUs' "
 		      "acknowledgements could never arrive", va, len, this_cpu_id());
 	preempt_disable();
-	int zero = 0;
-	while (!__atomic_compare_exchange_n(&shootdown.busy, &zero, 1, false, __ATOMIC_ACQUIRE,
-					    __ATOMIC_RELAXED)) {
-		zero = 0;
-		cpu_relax();	// interrupts on: the holder's IPI to us is answered
-	}
+	flag_take(&shootdown.busy);	// interrupts on: the holder's IPI to us is answered
 	shootdown.va = va;
 	shootdown.len = len;
 	u64 all = ncpus_online == 64 ? ~0ull : (1ull << ncpus_online) - 1;
@@ -150,7 +162,7 @@ void tlb_shootdown(u64 va, u64 len)
 	lapic_send_ipi_all_but_self(VEC_IPI_TLB);
 	while (__atomic_load_n(&shootdown.pending, __ATOMIC_ACQUIRE))
 		cpu_relax();
-	__atomic_store_n(&shootdown.busy, 0, __ATOMIC_RELEASE);
+	flag_drop(&shootdown.busy);
 	preempt_enable();
 }
 
@@ -197,8 +209,7 @@ u64 stw_begin(void)
 	// attempt: between attempts this CPU must stay parkable by a winner.
 	for (;;) {
 		cli();
-		int zero = 0;
-		if (__atomic_compare_exchange_n(&stw.busy, &zero, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		if (flag_try(&stw.busy))
 			break;
 		sti();
 		cpu_relax();
@@ -226,7 +237,7 @@ void stw_end(void)
 	__atomic_add_fetch(&stw.gen, 1, __ATOMIC_RELEASE);	// even: release them
 	while (__atomic_load_n(&stw.parked, __ATOMIC_ACQUIRE) != 0)
 		cpu_relax();
-	__atomic_store_n(&stw.busy, 0, __ATOMIC_RELEASE);
+	flag_drop(&stw.busy);
 	preempt_enable();
 }
 

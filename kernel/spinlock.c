@@ -123,6 +123,5 @@ void spin_unlock(struct spinlock *l)
 
 void spin_unlock_irqs_off(struct spinlock *l)
 {
-	release(l);
-	preempt_enable();
+	spin_unlock(l);	// the same: neither touches the interrupt flag
 }
