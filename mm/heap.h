@@ -21,6 +21,7 @@ struct gc_type {
 	u64 size;		// bytes of one element (sizeof)
 	u32 nptrs;		// pointer fields; GC_SCAN_ALL: every word
 	const u32 *ptr_words;	// word index (offset / 8) of each, ascending
+	u64 ptrmask;		// bit i: word i is a pointer (types of <= 64 words)
 };
 #define GC_SCAN_ALL 0xffffffffu
 
@@ -50,6 +51,7 @@ extern const struct gc_type gc_type_scan_all;
 #define GC_EACH(m, T, ...) GC_PP_CAT(GC_EACH_, GC_PP_NARG(__VA_ARGS__))(m, T, __VA_ARGS__)
 
 #define GC_WORD_OF_(T, f) (u32)(__builtin_offsetof(T, f) / 8),
+#define GC_MASK_OF_(T, f) | (__builtin_offsetof(T, f) / 8 < 64 ? 1ull << (__builtin_offsetof(T, f) / 8 % 64) : 0)
 #define GC_ALIGNED_(T, f) _Static_assert(__builtin_offsetof(T, f) % 8 == 0, \
 					 "pointer field " #f " of " #T " is not 8-byte aligned");
 
@@ -58,8 +60,9 @@ extern const struct gc_type gc_type_scan_all;
 #define GC_TYPE(var, T, ...)                                                       \
 	GC_EACH(GC_ALIGNED_, T, __VA_ARGS__)                                       \
 	static const u32 var##_ptr_words_[] = {GC_EACH(GC_WORD_OF_, T, __VA_ARGS__)}; \
-	const struct gc_type var = {#T, sizeof(T), ARRAY_SIZE(var##_ptr_words_), var##_ptr_words_}
-#define GC_TYPE_NOPTRS(var, T) const struct gc_type var = {#T, sizeof(T), 0, NULL}
+	const struct gc_type var = {#T, sizeof(T), ARRAY_SIZE(var##_ptr_words_), var##_ptr_words_, \
+				    0 GC_EACH(GC_MASK_OF_, T, __VA_ARGS__)}
+#define GC_TYPE_NOPTRS(var, T) const struct gc_type var = {#T, sizeof(T), 0, NULL, 0}
 
 // Allocation. Preemption is disabled inside; callable from any thread
 // with interrupts on or off, never from interrupt handlers.

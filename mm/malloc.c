@@ -35,6 +35,9 @@
 //      pages with frames.
 //   5. n > 32 KiB: a span of its own straight from the page heap.
 //   6. Zero the object if its span's memory may be dirty (needzero).
+// Steps 1, 2 and 3 when the cache word has a free object, and 6 for
+// objects up to 256 B, are inlined into each gc_alloc* (mallocgc); every
+// other case calls mallocgc_slow, which starts over with all of them.
 //
 // What the collector learns from an object: its span (span_of), its base
 // (the span's divmagic turns an offset into an index without dividing),
@@ -57,7 +60,7 @@
 
 #include "mm/malloc_internal.h"
 
-const struct gc_type gc_type_scan_all = {"untyped", 8, GC_SCAN_ALL, NULL};
+const struct gc_type gc_type_scan_all = {"untyped", 8, GC_SCAN_ALL, NULL, ~0ull};
 
 struct mspan emptyspan;		// nelems 0, alloccache 0: every lookup fails
 static struct mcache *mcaches[MAX_CPUS];
@@ -180,7 +183,7 @@ static inline __attribute__((always_inline)) void *next_free(struct mcache *c, u
 
 // ---- pointer bits
 
-static void set_heapbits(struct mspan *s, u64 obj, const struct gc_type *t, u64 size)
+static __attribute__((noinline)) void set_heapbits_slow(struct mspan *s, u64 obj, const struct gc_type *t, u64 size)
 {
 	u64 w0 = (obj - s->base) / 8, words = s->elemsize / 8;
 	// Clear (or, untyped, set) the object's bits a word of bits at a time.
@@ -198,6 +201,38 @@ static void set_heapbits(struct mspan *s, u64 obj, const struct gc_type *t, u64 
 			u64 w = w0 + e / 8 + t->ptr_words[i];
 			s->heapbits[w / 64] |= 1ull << (w % 64);
 		}
+}
+
+// set_heapbits: the object's pointer bits from its type. One element (not
+// an array, not untyped) is the type's ptrmask shifted into place: the
+// object's at most 64 bits straddle at most two words of heapbits.
+static inline void set_heapbits(struct mspan *s, u64 obj, const struct gc_type *t, u64 size)
+{
+	if (size != t->size || t->nptrs == GC_SCAN_ALL) {
+		set_heapbits_slow(s, obj, t, size);
+		return;
+	}
+	u64 w0 = (obj - s->base) / 8, words = s->elemsize / 8, lo = w0 % 64;
+	u64 all = words == 64 ? ~0ull : (1ull << words) - 1;
+	u64 *hb = &s->heapbits[w0 / 64];
+	hb[0] = (hb[0] & ~(all << lo)) | t->ptrmask << lo;
+	if (lo + words > 64)
+		hb[1] = (hb[1] & ~(all >> (64 - lo))) | t->ptrmask >> (64 - lo);
+}
+
+// zero_object: small objects a word at a time, inline (the asm keeps gcc
+// from turning the loop back into a memset call); bigger ones by memset.
+static inline void zero_object(void *x, u64 n)
+{
+	if (n > 256) {
+		memset(x, 0, n);
+		return;
+	}
+	u64 *w = x;
+	for (u64 i = 0; i < n / 8; i++) {
+		w[i] = 0;
+		__asm__("" : "+r"(w));
+	}
 }
 
 // ---- allocation
@@ -243,16 +278,17 @@ static void *alloc_large(u64 size, const struct gc_type *t, bool noscan)
 	return (void *)s->base;
 }
 
+// tiny_offset: where in the current tiny block an object of size goes:
+// aligned to the size's own alignment (8, 4, 2), as Go does.
+static inline u64 tiny_offset(const struct mcache *c, u64 size)
+{
+	u64 align = (size & 7) == 0 ? 8 : (size & 3) == 0 ? 4 : (size & 1) == 0 ? 2 : 1;
+	return ALIGN_UP(c->tinyoffset, align);
+}
+
 static void *alloc_tiny(struct mcache *c, u64 size, const char **why)
 {
-	u64 off = c->tinyoffset;
-	// Align to the size's own alignment (8, 4, 2), as Go does.
-	if ((size & 7) == 0)
-		off = ALIGN_UP(off, 8);
-	else if ((size & 3) == 0)
-		off = ALIGN_UP(off, 4);
-	else if ((size & 1) == 0)
-		off = ALIGN_UP(off, 2);
+	u64 off = tiny_offset(c, size);
 	if (c->tiny && off + size <= TINY_SIZE) {
 		c->tinyoffset = off + size;
 		c->tiny_allocs++;
@@ -292,7 +328,7 @@ static void *mallocgc_once(u64 size, const struct gc_type *t, bool noscan)
 		x = next_free(c, sc, &s, &why);
 		if (x) {
 			if (s->needzero)
-				memset(x, 0, s->elemsize);
+				zero_object(x, s->elemsize);
 			if (hdr) {
 				*(const struct gc_type **)x = t;
 				x = (char *)x + MALLOC_HEADER;
@@ -305,15 +341,59 @@ static void *mallocgc_once(u64 size, const struct gc_type *t, bool noscan)
 	return x ? x : (void *)fail(why);
 }
 
-// mallocgc: when memory runs out, idle heap pages still holding frames
-// go back to the frame allocator and the allocation is tried once more
-// (if the caller can wait for the TLB shootdowns that takes).
-static void *mallocgc(u64 size, const struct gc_type *t, bool noscan)
+// mallocgc_slow: every path, with the retry: when memory runs out, idle
+// heap pages still holding frames go back to the frame allocator and the
+// allocation is tried once more (if the caller can wait for the TLB
+// shootdowns that takes).
+static __attribute__((noinline)) void *mallocgc_slow(u64 size, const struct gc_type *t, bool noscan)
 {
 	void *x = mallocgc_once(size, t, noscan);
 	if (!x && plat_can_wait() && mheap_scavenge(~0ull))
 		x = mallocgc_once(size, t, noscan);
 	return x;
+}
+
+// mallocgc: the fast path of step 3 (and of the tiny allocator), inlined
+// into each gc_alloc*: a small object whose class's cached span has a
+// free object in its alloccache word. Anything else goes to mallocgc_slow,
+// which starts over.
+static inline __attribute__((always_inline)) void *mallocgc(u64 size, const struct gc_type *t, bool noscan)
+{
+	u64 hdr = !noscan && size > HEAP_BITS_MAX_SIZE ? MALLOC_HEADER : 0;
+	if (size - 1 >= MAX_SMALL_SIZE - hdr)	// size 0 too
+		return mallocgc_slow(size, t, noscan);
+	preempt_disable();
+	if (__builtin_expect(plat_in_interrupt(), 0))
+		goto slow;	// which panics
+	struct mcache *c = mcaches[this_cpu_id()];
+	void *x;
+	if (noscan && size < TINY_SIZE) {
+		u64 off = tiny_offset(c, size);
+		if (!c->tiny || off + size > TINY_SIZE)
+			goto slow;
+		c->tinyoffset = off + size;
+		c->tiny_allocs++;
+		x = (void *)(c->tiny + off);
+	} else {
+		u8 sc = make_spanclass(size_to_class(size + hdr), noscan);
+		struct mspan *s = c->alloc[sc];
+		x = next_free_fast(s);
+		if (__builtin_expect(!x, 0))
+			goto slow;
+		if (s->needzero)
+			zero_object(x, s->elemsize);
+		if (hdr) {
+			*(const struct gc_type **)x = t;
+			x = (char *)x + MALLOC_HEADER;
+		} else if (!noscan) {
+			set_heapbits(s, (u64)x, t, size);
+		}
+	}
+	preempt_enable();
+	return x;
+slow:
+	preempt_enable();
+	return mallocgc_slow(size, t, noscan);
 }
 
 void *gc_alloc(const struct gc_type *t)
