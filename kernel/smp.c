@@ -182,6 +182,16 @@ void stw_park(void)
 	u32 g = __atomic_load_n(&stw.gen, __ATOMIC_ACQUIRE);
 	if (!(g & 1))
 		return;		// nothing to park for
+	// For the collector, which scans stacks while the world is stopped:
+	// the callee-saved registers go into this frame and the thread's
+	// saved stack pointer covers them, as if it had switched out here.
+	// (Reached from an interrupt, the trap frame below holds the rest.)
+	__builtin_unwind_init();
+	if (c->current) {
+		u64 sp;
+		__asm__ volatile("movq %%rsp, %0" : "=r"(sp));
+		c->current->rsp = sp;
+	}
 	__atomic_fetch_add(&stw.parked, 1, __ATOMIC_ACQ_REL);
 	// Acquire: the stopping CPU's writes during the stop are visible once
 	// the generation moves on.
@@ -207,10 +217,16 @@ u64 stw_begin(void)
 		      irqs_enabled() ? "preemption disabled or a lock held" : "interrupts off");
 	// Take the stop-the-world lock with interrupts off only for the
 	// attempt: between attempts this CPU must stay parkable by a winner.
+	// Park here when a winner has stopped the world: its IPI may have
+	// come and gone while this CPU could not park, and the emulator
+	// (TCG checks for interrupts only between translated blocks) may never
+	// deliver one inside this loop's one-instruction window.
 	for (;;) {
 		cli();
 		if (flag_try(&stw.busy))
 			break;
+		if (__atomic_load_n(&stw.gen, __ATOMIC_ACQUIRE) & 1)
+			stw_park();
 		sti();
 		cpu_relax();
 	}
