@@ -190,10 +190,13 @@ void schedule(void)
 		c->slice_end = c->ticks + SCHED_SLICE_TICKS;
 		return;
 	}
-	// Acquire pairs with finish_switch's release on the CPU next left.
-	while (__atomic_load_n(&next->on_cpu, __ATOMIC_ACQUIRE))
+	// Take next's on_cpu flag: the CPU it left may still be saving its
+	// registers, or the collector may be scanning its stack (thread_try_hold).
+	// Acquire pairs with finish_switch's and thread_unhold's releases.
+	for (int zero = 0; !__atomic_compare_exchange_n(&next->on_cpu, &zero, 1, false, __ATOMIC_ACQUIRE,
+							 __ATOMIC_RELAXED);
+	     zero = 0)
 		cpu_relax();
-	next->on_cpu = 1;
 	next->state = TS_RUNNING;
 	next->cpu = (int)c->id;
 	next->switches_in++;
@@ -296,13 +299,14 @@ __asm__(".text\n"
 
 static void free_thread(struct thread *t)
 {
-	// Wait until its CPU is off its stack (it may still be switching away).
-	while (__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE))
-		cpu_relax();
 	bool f = spin_lock_irqsave(&thread_list_lock);
 	list_remove(&t->all_link);
 	nthreads--;
 	spin_unlock_irqrestore(&thread_list_lock, f);
+	// Wait until its CPU is off its stack (it may still be switching away)
+	// and no collector holds it: one can only take hold of a listed thread.
+	while (__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE))
+		cpu_relax();
 	stack_free(&t->stack);
 	fixalloc_free(&thread_alloc, t);
 }
@@ -569,6 +573,19 @@ void thread_for_each(void (*fn)(struct thread *t, void *arg), void *arg)
 	}
 	spin_unlock_irqrestore(&thread_list_lock, f);
 }
+
+bool thread_try_hold(struct thread *t)
+{
+	int zero = 0;
+	return __atomic_compare_exchange_n(&t->on_cpu, &zero, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+void thread_unhold(struct thread *t)
+{
+	__atomic_store_n(&t->on_cpu, 0, __ATOMIC_RELEASE);
+}
+
+u32 sched_runnable(unsigned cpu) { return __atomic_load_n(&cpus[cpu].rq.nr, __ATOMIC_RELAXED); }
 
 u32 thread_count(void) { return __atomic_load_n(&nthreads, __ATOMIC_RELAXED); }
 

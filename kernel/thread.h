@@ -57,7 +57,8 @@ struct thread {
 	int state;			// enum thread_state; changed with atomics (sched.c)
 	// 1 from when a CPU picks the thread until its switch away from it is
 	// complete: another CPU must not run it before that (its registers
-	// are still being saved).
+	// are still being saved). Also 1 while the collector holds the
+	// switched-out thread to scan its stack (thread_try_hold).
 	int on_cpu;
 	int cpu;			// CPU it runs on, is queued on, or last ran on
 	int pinned;			// THREAD_ANY_CPU or the only CPU it may run on
@@ -65,6 +66,10 @@ struct thread {
 	bool is_idle;
 	void *fault_catch;		// a test's armed fault catch (tests/kernel/ktest.h), or NULL
 	const char *alloc_error;	// why its last heap allocation failed (mm/heap.h)
+	u32 gc_scangen;			// the collector's cycle that scanned its stack (atomic)
+	i64 gc_assist_debt;		// bytes of scan work it owes the collector (its own)
+	u32 gc_assist_cycle;		// the cycle gc_assist_debt is for
+	bool gc_no_roots;		// a collector thread: its stack holds no roots
 	void (*fn)(void *);
 	void *arg;
 
@@ -114,6 +119,16 @@ void thread_stack_bounds(struct thread *t, u64 *lo, u64 *hi);
 // thread-list lock: fn must not block or create threads.
 void thread_for_each(void (*fn)(struct thread *t, void *arg), void *arg);
 u32 thread_count(void);
+// sched_runnable: threads queued on cpu's run queue (a racy hint).
+u32 sched_runnable(unsigned cpu);
+// thread_try_hold: for the collector's stack scans. Succeeds only if t is
+// switched out, and then no CPU runs t until thread_unhold (a CPU that
+// picks it waits: hold it briefly, with preemption disabled). The caller
+// gets t from thread_for_each, under whose lock t cannot be freed; while
+// held, t is not freed either. Acquire/release: the scan sees everything t
+// wrote before it switched out.
+bool thread_try_hold(struct thread *t);
+void thread_unhold(struct thread *t);
 
 // thread_describe: one line for t (id, name, state, CPU, pinning, CPU
 // time, switches), as sched_print shows it; returns ksnprintf's length.
