@@ -92,6 +92,9 @@ struct memstats {
 	u64 stack_inuse, stack_sys, mspan_inuse, mspan_sys, mcache_inuse, mcache_sys;
 	u64 buck_hash_sys, gc_sys, other_sys;
 	u64 next_gc, last_gc, pause_total_ns, num_gc, num_forced_gc;
+	// The last 256 cycles' stop-the-world time and end (ns since boot);
+	// the latest is at [(num_gc + 255) % 256], as in Go.
+	u64 pause_ns[256], pause_end[256];
 	u32 gc_cpu_fraction_ppm;
 	bool enable_gc, debug_gc;
 	struct memstats_class by_size[MEMSTATS_NCLASSES];

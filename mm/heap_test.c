@@ -1,5 +1,7 @@
-// Test-only reclamation, until the collector exists: heap_test_free
-// records objects to drop, heap_test_collect stops the world and runs the
+// Test-only reclamation, for allocator tests and benchmarks that run
+// without the collector (gc_disable) and for the hosted heap build, which
+// has none yet: heap_test_free records objects to drop,
+// heap_test_collect stops the world and runs the
 // real sweep (mm/mcentral.c) with "marked" = allocated and not dropped.
 // Tests and benchmarks use it to recycle memory between batches; it is no
 // public free. See mm/malloc.c for the overview.
@@ -25,9 +27,11 @@ void heap_test_free(void *p)
 		      s->base);
 }
 
-// mark_survivors: markbits = allocated and not dropped (world stopped).
-static void mark_survivors(struct mspan *s)
+// mark_survivors: markbits = allocated and not dropped (world stopped);
+// returns the bytes that stay.
+static u64 mark_survivors(struct mspan *s)
 {
+	u64 n = 0;
 	for (u32 w = 0; w < s->bitwords; w++) {
 		u64 allocated = s->allocbits[w];
 		// Every object below freeindex is allocated (mm/malloc.c).
@@ -39,22 +43,30 @@ static void mark_survivors(struct mspan *s)
 		if (lo + 64 > s->nelems)
 			allocated &= s->nelems - lo >= 64 ? ~0ull : (1ull << (s->nelems - lo)) - 1;
 		s->markbits[w] = allocated & ~s->freedbits[w];
+		n += popcount64(s->markbits[w]) * s->elemsize;
 	}
+	return n;
 }
 
 void heap_test_collect(void)
 {
+	const struct heap_collector *gc = heap.gc;
+	if (gc)
+		gc->exclude(true);	// waits for a running cycle to end
 	stw_begin();
 	mcache_flush_all();
-	heap.sweepgen += 2;
-	// The world is stopped and this CPU holds no heap lock: the in-use
-	// list cannot change under us except by our own sweeps, which may
-	// free the span being visited, so the next one is read first.
-	for (struct list *e = heap.inuse.next, *next; e != &heap.inuse; e = next) {
-		next = e->next;
-		struct mspan *s = list_entry(e, struct mspan, all_link);
-		mark_survivors(s);
-		span_sweep(s);
-	}
+	// Spans left unswept by the last collection are swept first, with
+	// the marks it left.
+	while (heap_sweep_one())
+		;
+	u64 live = 0;
+	list_for_each(e, &heap.inuse)
+		live += mark_survivors(list_entry(e, struct mspan, all_link));
+	heap_sweep_begin();
+	while (heap_sweep_one())
+		;
+	__atomic_store_n(&heap.live, live, __ATOMIC_RELAXED);
 	stw_end();
+	if (gc)
+		gc->exclude(false);
 }

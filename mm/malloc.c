@@ -49,9 +49,12 @@
 //
 // Allocation state: below a span's freeindex every object is allocated;
 // at and above it, allocbits says. Allocation only moves freeindex; the
-// sweep makes the collector's mark bits the new allocation bits. Until
-// the collector exists, tests reclaim through heap_test_free and
-// heap_test_collect (mm/heap_test.c), which run that same sweep.
+// sweep makes the collector's mark bits the new allocation bits (gc/gc.c
+// describes the collector). Allocator tests without the collector
+// reclaim through heap_test_free and heap_test_collect (mm/heap_test.c),
+// which run that same sweep. While the collector marks, allocation takes
+// the slow path: the object is marked at once (black) and the thread
+// assists; crossing heap.trigger starts a cycle (struct heap_collector).
 //
 // Statistics cost nothing on the fast path: when an mcache takes a span
 // it counts all its free objects as allocated, and takes back the unused
@@ -133,21 +136,30 @@ static u32 next_free_index(struct mspan *s)
 	return result;
 }
 
+// mcache_uncache: gives the current span of class sc back to its mcentral;
+// its free objects no longer count as allocated.
+static void mcache_uncache(struct mcache *c, u8 sc)
+{
+	struct mspan *s = c->alloc[sc];
+	c->small_alloc_count[spanclass_size(sc)] -= s->nelems - s->alloccount;
+	__atomic_fetch_sub(&heap.live, (u64)(s->nelems - s->alloccount) * s->elemsize, __ATOMIC_RELAXED);
+	mcentral_uncache_span(&heap.central[sc], s);
+	c->alloc[sc] = &emptyspan;
+}
+
 // mcache_refill: gives the full current span of class sc back and takes
 // one with free objects. Preemption disabled.
 static struct mspan *mcache_refill(struct mcache *c, u8 sc, const char **why)
 {
 	unsigned cls = spanclass_size(sc);
 	struct mspan *old = c->alloc[sc];
-	if (old != &emptyspan) {
-		c->small_alloc_count[cls] -= old->nelems - old->alloccount;
-		mcentral_uncache_span(&heap.central[sc], old);
-		c->alloc[sc] = &emptyspan;
-	}
+	if (old != &emptyspan)
+		mcache_uncache(c, sc);
 	struct mspan *s = mcentral_cache_span(&heap.central[sc], why);
 	if (!s)
 		return NULL;
 	c->small_alloc_count[cls] += s->nelems - s->alloccount;
+	__atomic_fetch_add(&heap.live, (u64)(s->nelems - s->alloccount) * s->elemsize, __ATOMIC_RELAXED);
 	c->alloc[sc] = s;
 	return s;
 }
@@ -270,6 +282,13 @@ static void *alloc_large(u64 size, const struct gc_type *t, bool noscan)
 	s->largetype = noscan ? NULL : t;
 	if (s->needzero)
 		memset((void *)s->base, 0, npages << HEAP_PAGE_SHIFT);
+	if (heap.marking) {
+		s->markbits[0] = 1;	// allocated black
+		mcaches[this_cpu_id()]->black_bytes += npages << HEAP_PAGE_SHIFT;
+	}
+	span_publish(s);
+	mcentral_add_large(s);
+	__atomic_fetch_add(&heap.live, npages << HEAP_PAGE_SHIFT, __ATOMIC_RELAXED);
 	preempt_enable();
 	spin_lock(&heap.lock);
 	heap.large_allocs++;
@@ -299,6 +318,8 @@ static void *alloc_tiny(struct mcache *c, u64 size, const char **why)
 	if (!v)
 		return NULL;
 	v[0] = v[1] = 0;
+	if (heap.marking && span_mark(s, span_object_index(s, (u64)v)))	// allocated black
+		c->black_bytes += TINY_SIZE;
 	// Keep whichever block has more room left: the new one or the old.
 	if (size < c->tinyoffset || !c->tiny) {
 		c->tiny = (u64)v;
@@ -329,6 +350,8 @@ static void *mallocgc_once(u64 size, const struct gc_type *t, bool noscan)
 		if (x) {
 			if (s->needzero)
 				zero_object(x, s->elemsize);
+			if (heap.marking && span_mark(s, span_object_index(s, (u64)x)))	// allocated black
+				c->black_bytes += s->elemsize;
 			if (hdr) {
 				*(const struct gc_type **)x = t;
 				x = (char *)x + MALLOC_HEADER;
@@ -341,15 +364,36 @@ static void *mallocgc_once(u64 size, const struct gc_type *t, bool noscan)
 	return x ? x : (void *)fail(why);
 }
 
-// mallocgc_slow: every path, with the retry: when memory runs out, idle
-// heap pages still holding frames go back to the frame allocator and the
-// allocation is tried once more (if the caller can wait for the TLB
-// shootdowns that takes).
+// mallocgc_slow: every path, then the collector's part: a thread that
+// allocates while marking is on assists; crossing the trigger starts a
+// cycle. When memory runs out (and the caller can wait for the TLB
+// shootdowns and the collection), idle heap pages still holding frames go
+// back to the frame allocator and the allocation is tried once more, then
+// once more after a full collection.
 static __attribute__((noinline)) void *mallocgc_slow(u64 size, const struct gc_type *t, bool noscan)
 {
 	void *x = mallocgc_once(size, t, noscan);
-	if (!x && plat_can_wait() && mheap_scavenge(~0ull))
-		x = mallocgc_once(size, t, noscan);
+	const struct heap_collector *gc = heap.gc;
+	if (!x && plat_can_wait()) {
+		if (mheap_scavenge(~0ull))
+			x = mallocgc_once(size, t, noscan);
+		if (!x && gc && gc->collect())
+			x = mallocgc_once(size, t, noscan);
+	}
+	if (x && plat_can_wait()) {
+		// Racy reads: a hint; mheap_scavenge does the real work.
+		u64 backed = (__atomic_load_n(&heap.pages_sys, __ATOMIC_RELAXED) -
+			      __atomic_load_n(&heap.pages_released, __ATOMIC_RELAXED)) << HEAP_PAGE_SHIFT;
+		u64 limit = __atomic_load_n(&heap.backed_limit, __ATOMIC_RELAXED);
+		if (backed > limit)
+			mheap_scavenge(backed - limit);
+	}
+	if (x && gc && plat_can_wait()) {
+		if (__atomic_load_n(&heap.marking, __ATOMIC_RELAXED))
+			gc->assist(size);
+		else if (__atomic_load_n(&heap.live, __ATOMIC_RELAXED) >= __atomic_load_n(&heap.trigger, __ATOMIC_RELAXED))
+			gc->trigger();
+	}
 	return x;
 }
 
@@ -363,8 +407,9 @@ static inline __attribute__((always_inline)) void *mallocgc(u64 size, const stru
 	if (size - 1 >= MAX_SMALL_SIZE - hdr)	// size 0 too
 		return mallocgc_slow(size, t, noscan);
 	preempt_disable();
-	if (__builtin_expect(plat_in_interrupt(), 0))
-		goto slow;	// which panics
+	// While the collector marks, every allocation takes the slow path.
+	if (__builtin_expect(plat_in_interrupt() || heap.marking, 0))
+		goto slow;	// (which panics in an interrupt handler)
 	struct mcache *c = mcaches[this_cpu_id()];
 	void *x;
 	if (noscan && size < TINY_SIZE) {
@@ -430,8 +475,14 @@ static bool find_object(const void *p, struct mspan **sp, u64 *slot)
 {
 	u64 a = (u64)p;
 	struct mspan *s = span_of(a);
-	if (!s || __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != SPAN_INUSE || a < s->base ||
+	if (!s || __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != SPAN_INUSE || !span_usable(s) || a < s->base ||
 	    a >= s->base + (s->npages << HEAP_PAGE_SHIFT))
+		return false;
+	// The sweeper may free the span meanwhile (its bitmaps go first, then
+	// the pointers are cleared): a NULL means the object is gone; a stale
+	// pointer still points at metadata memory, which stays mapped.
+	const u64 *allocbits = __atomic_load_n(&s->allocbits, __ATOMIC_RELAXED);
+	if (!allocbits)
 		return false;
 	if (spanclass_size(s->spanclass) == 0) {
 		*sp = s;
@@ -442,7 +493,7 @@ static bool find_object(const void *p, struct mspan **sp, u64 *slot)
 	if (idx >= s->nelems)
 		return false;	// the span's tail
 	// Racy against the owning CPU's allocations: a snapshot.
-	if (idx >= __atomic_load_n(&s->freeindex, __ATOMIC_RELAXED) && !(s->allocbits[idx / 64] >> (idx % 64) & 1))
+	if (idx >= __atomic_load_n(&s->freeindex, __ATOMIC_RELAXED) && !(allocbits[idx / 64] >> (idx % 64) & 1))
 		return false;
 	*sp = s;
 	*slot = s->base + idx * s->elemsize;
@@ -477,14 +528,9 @@ size_t gc_object_size(const void *p)
 
 void mcache_flush(struct mcache *c)
 {
-	for (unsigned sc = 0; sc < NUM_SPAN_CLASSES; sc++) {
-		struct mspan *s = c->alloc[sc];
-		if (s == &emptyspan)
-			continue;
-		c->small_alloc_count[spanclass_size((u8)sc)] -= s->nelems - s->alloccount;
-		mcentral_uncache_span(&heap.central[sc], s);
-		c->alloc[sc] = &emptyspan;
-	}
+	for (unsigned sc = 0; sc < NUM_SPAN_CLASSES; sc++)
+		if (c->alloc[sc] != &emptyspan)
+			mcache_uncache(c, (u8)sc);
 	c->tiny = 0;
 	c->tinyoffset = 0;
 	spin_lock(&heap.lock);

@@ -50,6 +50,11 @@ struct mspan {
 	u8 spanclass;
 	bool needzero;		// its memory may be dirty: zero what is handed out
 	bool incache;		// owned by a CPU's mcache (mcentral lock to change)
+	// Its class fields and bitmaps are set up (store-release by
+	// span_publish; readers that may race allocation, like the collector's
+	// mark, load-acquire it and skip unpublished spans: no object of them
+	// has been handed out yet).
+	bool published;
 	u32 elemsize;		// object size (the whole span for a large object)
 	u32 nelems;
 	u32 divmagic;		// object index of offset o: (o * divmagic) >> 32
@@ -64,6 +69,7 @@ struct mspan {
 	u64 *markbits;		// the collector's marks; become allocbits at sweep
 	u64 *freedbits;		// test-only frees since the last test collection
 	u64 *heapbits;		// scan spans with elemsize <= 512: pointer bits per word
+	u64 *checkbits;		// gccheckmark's marks (bitwords words), made when first needed
 	u32 bitwords;		// words in each of allocbits/markbits/freedbits
 	u32 sweepgen;		// heap.sweepgen when last swept
 	const struct gc_type *largetype;	// a large scan object's type
@@ -84,13 +90,34 @@ struct mcache {
 	u64 tiny;		// current 16-byte tiny block, 0 if none
 	u64 tinyoffset;
 	u64 tiny_allocs;	// allocations served from tiny blocks
+	u64 black_bytes;	// allocated while marking (marked at once); the collector resets it
 	// Objects counted as allocated when a span is cached (all its free
 	// objects); the unused ones are taken back when it is uncached.
 	i64 small_alloc_count[NUM_SIZE_CLASSES];
 };
 
+// What the heap needs from its collector (gc/gc.c registers them with
+// heap_set_collector; a build without a collector, like the hosted heap
+// tests, has none). Each is called preemptible, with no heap lock held.
+struct heap_collector {
+	// assist: the calling thread allocated `bytes` while marking is on:
+	// it does proportional mark work (Go's assists).
+	void (*assist)(u64 bytes);
+	// trigger: heap.live reached heap.trigger: start a cycle (may return
+	// at once and let it run in the background).
+	void (*trigger)(void);
+	// collect: out of memory: run a full collection and sweep; false if
+	// none could run (collector off or this thread cannot wait).
+	bool (*collect)(void);
+	// exclude: heap_test_collect sweeps by itself: no cycle may run
+	// between exclude(true) and exclude(false).
+	void (*exclude)(bool on);
+	// stats: fills the collector's MemStats fields (NumGC, PauseNs, ...).
+	void (*stats)(struct memstats *m);
+};
+
 struct mheap {
-	struct spinlock lock;	// guards everything below and span states/tables
+	struct spinlock lock;	// guards the fields up to sweepgen and span states/tables
 	u64 cursor;		// end of the address range handed to arenas so far
 	u64 limit;		// most bytes the range may grow to (tests shrink it)
 	struct heap_arena *arenas[NUM_ARENAS];
@@ -105,7 +132,26 @@ struct mheap {
 	u64 small_frees[NUM_SIZE_CLASSES];	// by test collections (later: sweeps)
 	u64 tiny_allocs;	// flushed from the mcaches
 	i64 small_alloc_count[NUM_SIZE_CLASSES];	// flushed from the mcaches
+	// Span classes 0 and 1 (size class 0) hold the large object spans, on
+	// their full lists, so they are swept through the same sets.
 	struct mcentral central[NUM_SPAN_CLASSES];
+
+	// Collector state the allocation paths read (gc/ writes them).
+	const struct heap_collector *gc;
+	// marking: the collector is marking. Allocation then takes the slow
+	// path, marks each new object (allocate black) and calls gc->assist.
+	// Written with the world stopped; read inside preempt-disabled regions.
+	int marking;
+	// live: bytes of objects allocated, as Go's heapLive: the free slots
+	// of spans in per-CPU caches count as allocated; reset to the marked
+	// bytes when a collection ends. Atomic.
+	u64 live;
+	u64 trigger;		// live at which gc->trigger is called (UINT64_MAX: never)
+	// backed_limit: most bytes of the heap range to keep backed (the
+	// collector's memory limit); past it, allocation returns idle pages
+	// to the frame allocator at once (Go scavenges synchronously too).
+	u64 backed_limit;
+	u64 unswept;		// spans still to sweep since sweepgen last moved (atomic)
 };
 extern struct mheap heap;
 
@@ -136,6 +182,9 @@ static inline struct mspan *span_of(u64 p)
 // mheap_scavenge: returns up to `bytes` of free backed pages' memory to
 // the frame allocator; how many bytes it released. Interrupts on.
 u64 mheap_scavenge(u64 bytes);
+// heap_backed_bytes: bytes of the heap range backed by frames (in use or
+// free and not yet released).
+u64 heap_backed_bytes(void);
 // mheap_meta_stats: span structs in use / taken, and collector metadata
 // (bitmaps, arena tables) taken, in bytes.
 void mheap_meta_stats(u64 *mspan_inuse, u64 *mspan_sys, u64 *gc_sys);
@@ -144,6 +193,41 @@ void bits_free(u64 *p, u32 words);
 struct mspan *span_struct_alloc(void);
 void span_struct_free(struct mspan *s);
 
+// span_publish: the span's class fields and bitmaps are complete (see
+// mspan.published). span_usable: load-acquire of that.
+static inline void span_publish(struct mspan *s) { __atomic_store_n(&s->published, true, __ATOMIC_RELEASE); }
+static inline bool span_usable(const struct mspan *s) { return __atomic_load_n(&s->published, __ATOMIC_ACQUIRE); }
+
+// popcount64: set bits of x (the kernel is built without the popcnt
+// instruction; a set bit costs one iteration).
+static inline u32 popcount64(u64 x)
+{
+	u32 n = 0;
+	for (; x; x &= x - 1)
+		n++;
+	return n;
+}
+
+// span_mark: sets the mark bit of object idx; true if it was not set.
+// Atomic: CPUs mark objects of the same span at once.
+static inline bool span_mark(struct mspan *s, u64 idx)
+{
+	u64 bit = 1ull << (idx % 64), *w = &s->markbits[idx / 64];
+	if (__atomic_load_n(w, __ATOMIC_RELAXED) & bit)
+		return false;
+	return !(__atomic_fetch_or(w, bit, __ATOMIC_RELAXED) & bit);
+}
+
+// span_object_index: the index of the object holding address a of span s
+// (a small-object span; large spans have one object, index 0).
+static inline u64 span_object_index(const struct mspan *s, u64 a)
+{
+	return spanclass_size(s->spanclass) == 0 ? 0 : ((a - s->base) * s->divmagic) >> 32;
+}
+
+// heap_set_collector: registers the collector's hooks (gc_init).
+void heap_set_collector(const struct heap_collector *gc);
+
 // ---- central lists (mm/mcentral.c)
 void mcentral_init(struct mcentral *c, u8 spanclass);
 // mcentral_cache_span: a span of the class with a free object, owned by
@@ -151,9 +235,18 @@ void mcentral_init(struct mcentral *c, u8 spanclass);
 struct mspan *mcentral_cache_span(struct mcentral *c, const char **why);
 void mcentral_uncache_span(struct mcentral *c, struct mspan *s);
 void span_refill_cache(struct mspan *s, u32 from);
+// mcentral_add_large: a new large object span joins its class's swept set.
+void mcentral_add_large(struct mspan *s);
+// heap_sweep_one: sweeps one span not yet swept since sweepgen last moved
+// (taking it off its mcentral's unswept set); false when none is left.
+// Preemptible or not; no heap lock held.
+bool heap_sweep_one(void);
+// heap_sweep_begin: sweepgen += 2, so every span needs sweeping. The world
+// is stopped and the per-CPU caches are flushed.
+void heap_sweep_begin(void);
 // span_sweep: turns markbits into allocbits (objects not marked are
-// freed), counts the frees, and moves the span to the right list or back
-// to the page heap. The world is stopped (for now; the sweeper later).
+// freed), counts the frees, and puts the span on its class's swept set or
+// back to the page heap. The caller took s off its unswept set.
 void span_sweep(struct mspan *s);
 
 // ---- per-CPU caches (mm/malloc.c)
@@ -163,7 +256,7 @@ struct mcache *mcache_of(unsigned cpu);
 void mcache_flush(struct mcache *c);
 void mcache_flush_all(void);	// world stopped
 
-// ---- test-only reclamation (mm/heap_test.c), until the collector exists
+// ---- test-only reclamation (mm/heap_test.c), for allocator tests without the collector
 // heap_test_free: marks the object at p to be reclaimed by the next
 // heap_test_collect, which stops the world and sweeps every span with
 // "marked" = allocated and not freed. A drop that races a collection

@@ -20,6 +20,21 @@ void mcentral_init(struct mcentral *c, u8 spanclass)
 // sweepgen turns every swept span into an unswept one at no cost.
 static struct list *partial_swept(struct mcentral *c) { return &c->partial[heap.sweepgen / 2 % 2]; }
 static struct list *full_swept(struct mcentral *c) { return &c->full[heap.sweepgen / 2 % 2]; }
+static struct list *partial_unswept(struct mcentral *c) { return &c->partial[heap.sweepgen / 2 % 2 ^ 1]; }
+static struct list *full_unswept(struct mcentral *c) { return &c->full[heap.sweepgen / 2 % 2 ^ 1]; }
+
+// take_unswept: a span of c that needs sweeping, now the caller's; NULL if
+// none. c's lock held. The unswept sets are only ever taken from under the
+// lock, so each span is swept once per cycle.
+static struct mspan *take_unswept(struct mcentral *c)
+{
+	struct list *l = !list_empty(partial_unswept(c)) ? partial_unswept(c) : full_unswept(c);
+	if (list_empty(l))
+		return NULL;
+	struct mspan *s = list_entry(l->next, struct mspan, link);
+	list_remove(&s->link);
+	return s;
+}
 
 void span_refill_cache(struct mspan *s, u32 from)
 {
@@ -66,20 +81,31 @@ static struct mspan *grow(struct mcentral *c, const char **why)
 		*why = "out of memory for span bitmaps";
 		return NULL;
 	}
+	span_publish(s);
 	return s;
 }
 
+// mcentral_cache_span: a swept span with free objects; failing that, the
+// class's unswept spans are swept one by one until one has some (Go's
+// sweep on demand); failing that, a new span.
 struct mspan *mcentral_cache_span(struct mcentral *c, const char **why)
 {
-	spin_lock(&c->lock);
 	struct mspan *s = NULL;
-	if (!list_empty(partial_swept(c))) {
-		s = list_entry(partial_swept(c)->next, struct mspan, link);
-		list_remove(&s->link);
+	for (;;) {
+		spin_lock(&c->lock);
+		if (!list_empty(partial_swept(c))) {
+			s = list_entry(partial_swept(c)->next, struct mspan, link);
+			list_remove(&s->link);
+			s->incache = true;
+			spin_unlock(&c->lock);
+			break;
+		}
+		struct mspan *u = take_unswept(c);
+		spin_unlock(&c->lock);
+		if (!u)
+			break;
+		span_sweep(u);	// onto a swept set, or back to the page heap
 	}
-	if (s)
-		s->incache = true;
-	spin_unlock(&c->lock);
 	if (!s) {
 		s = grow(c, why);	// without the class lock: the page heap has its own
 		if (!s)
@@ -105,17 +131,76 @@ static u32 popcount_bits(const u64 *w, u32 nbits)
 {
 	u32 n = 0;
 	for (u32 i = 0; i < nbits / 64; i++)
-		for (u64 x = w[i]; x; x &= x - 1)
-			n++;
+		n += popcount64(w[i]);
 	if (nbits % 64)
-		for (u64 x = w[nbits / 64] & ((1ull << (nbits % 64)) - 1); x; x &= x - 1)
-			n++;
+		n += popcount64(w[nbits / 64] & ((1ull << (nbits % 64)) - 1));
 	return n;
+}
+
+void mcentral_add_large(struct mspan *s)
+{
+	struct mcentral *c = &heap.central[s->spanclass];
+	spin_lock(&c->lock);
+	c->nspans++;
+	list_push_back(full_swept(c), &s->link);
+	spin_unlock(&c->lock);
+}
+
+void heap_sweep_begin(void)
+{
+	u64 n = 0;
+	for (unsigned sc = 0; sc < NUM_SPAN_CLASSES; sc++)
+		n += heap.central[sc].nspans;
+	heap.sweepgen += 2;
+	__atomic_store_n(&heap.unswept, n, __ATOMIC_RELAXED);
+}
+
+bool heap_sweep_one(void)
+{
+	static unsigned cursor;	// where the last search ended (a hint, racy)
+	if (__atomic_load_n(&heap.unswept, __ATOMIC_RELAXED) == 0)
+		return false;
+	unsigned start = __atomic_load_n(&cursor, __ATOMIC_RELAXED);
+	// A stop-the-world never finds a span half swept (or taken and not
+	// yet swept): the world's stopped code counts on every span being on
+	// a list or in a cache.
+	preempt_disable();
+	for (unsigned i = 0; i < NUM_SPAN_CLASSES; i++) {
+		unsigned sc = (start + i) % NUM_SPAN_CLASSES;
+		struct mcentral *c = &heap.central[sc];
+		spin_lock(&c->lock);
+		struct mspan *s = take_unswept(c);
+		spin_unlock(&c->lock);
+		if (s) {
+			__atomic_store_n(&cursor, sc, __ATOMIC_RELAXED);
+			span_sweep(s);
+			preempt_enable();
+			return true;
+		}
+	}
+	preempt_enable();
+	return false;
+}
+
+// put_swept: s (swept, owned by the caller) goes on its class's swept set,
+// or back to the page heap if it holds no object.
+static void put_swept(struct mcentral *c, struct mspan *s, u32 live)
+{
+	spin_lock(&c->lock);
+	if (live == 0)
+		c->nspans--;
+	else
+		list_push_back(live < s->nelems ? partial_swept(c) : full_swept(c), &s->link);
+	spin_unlock(&c->lock);
+	__atomic_fetch_sub(&heap.unswept, 1, __ATOMIC_RELAXED);
+	if (live == 0)
+		mheap_free(s);
 }
 
 void span_sweep(struct mspan *s)
 {
 	unsigned cls = spanclass_size(s->spanclass);
+	struct mcentral *c = &heap.central[s->spanclass];
 	if (cls == 0) {		// a large object: marked or freed
 		bool live = s->markbits[0] & 1;
 		s->markbits[0] = 0;
@@ -125,11 +210,10 @@ void span_sweep(struct mspan *s)
 			heap.large_frees++;
 			heap.large_bytes_freed += s->elemsize;
 			spin_unlock(&heap.lock);
-			mheap_free(s);
 		}
+		put_swept(c, s, live);
 		return;
 	}
-	struct mcentral *c = &heap.central[s->spanclass];
 	u32 live = popcount_bits(s->markbits, s->nelems);
 	u32 freed = s->alloccount - live;
 	// The marks become the allocation bits; the old allocation bits,
@@ -144,16 +228,8 @@ void span_sweep(struct mspan *s)
 	s->sweepgen = heap.sweepgen;
 	if (freed)
 		s->needzero = true;
-	spin_lock(&c->lock);
-	list_remove(&s->link);
-	if (live == 0)
-		c->nspans--;
-	else
-		list_push_back(live < s->nelems ? partial_swept(c) : full_swept(c), &s->link);
-	spin_unlock(&c->lock);
 	spin_lock(&heap.lock);
 	heap.small_frees[cls] += freed;
 	spin_unlock(&heap.lock);
-	if (live == 0)
-		mheap_free(s);
+	put_swept(c, s, live);
 }

@@ -96,6 +96,13 @@ void mheap_init(void)
 	heap.cursor = PLAT_HEAP_BASE;
 	heap.limit = PLAT_HEAP_SIZE;
 	heap.sweepgen = 2;
+	heap.trigger = UINT64_MAX;
+	heap.backed_limit = UINT64_MAX;
+}
+
+void heap_set_collector(const struct heap_collector *gc)
+{
+	heap.gc = gc;
 }
 
 // ---- the span table and the backed bits (heap lock)
@@ -283,9 +290,10 @@ struct mspan *mheap_alloc(u64 npages, const char **why)
 		return NULL;
 	}
 	s->state = SPAN_INUSE;
+	s->published = false;	// the caller sets the class fields up, then publishes
 	s->incache = false;
 	s->largetype = NULL;
-	s->allocbits = s->markbits = s->freedbits = s->heapbits = NULL;
+	s->allocbits = s->markbits = s->freedbits = s->heapbits = s->checkbits = NULL;
 	heap.pages_free -= npages;
 	heap.pages_inuse += npages;
 	list_push_back(&heap.inuse, &s->all_link);
@@ -295,9 +303,14 @@ struct mspan *mheap_alloc(u64 npages, const char **why)
 
 void mheap_free(struct mspan *s)
 {
-	bits_free(s->allocbits, s->bitwords);
+	u64 *old_alloc = s->allocbits;
+	__atomic_store_n(&s->published, false, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->allocbits, NULL, __ATOMIC_RELAXED);	// lookups racing this see NULL or old bits
+	bits_free(old_alloc, s->bitwords);
 	bits_free(s->markbits, s->bitwords);
 	bits_free(s->freedbits, s->bitwords);
+	bits_free(s->checkbits, s->bitwords);
+	s->checkbits = NULL;
 	bits_free(s->heapbits, (u32)(s->npages * (HEAP_PAGE_SIZE / 64 / 8)));
 	s->allocbits = s->markbits = s->freedbits = s->heapbits = NULL;
 	spin_lock(&heap.lock);
@@ -374,6 +387,14 @@ u64 mheap_scavenge(u64 bytes)
 		done += released << HEAP_PAGE_SHIFT;
 	}
 	return done;
+}
+
+u64 heap_backed_bytes(void)
+{
+	spin_lock(&heap.lock);
+	u64 n = (heap.pages_sys - heap.pages_released) << HEAP_PAGE_SHIFT;
+	spin_unlock(&heap.lock);
+	return n;
 }
 
 void heap_set_limit(u64 bytes)

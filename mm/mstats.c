@@ -63,7 +63,8 @@ void read_memstats(struct memstats *m)
 	m->other_sys = meta_bytes > known ? meta_bytes - known : 0;
 	m->sys = m->heap_sys + m->stack_sys + m->mspan_sys + m->mcache_sys + m->buck_hash_sys + m->gc_sys +
 		 m->other_sys;
-	m->enable_gc = false;	// no collector yet (gc/ is the next issue)
+	if (heap.gc)
+		heap.gc->stats(m);	// NumGC, pauses, NextGC, EnableGC, ...
 }
 
 void memstats_print(const struct memstats *m)

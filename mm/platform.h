@@ -22,6 +22,12 @@
 //                         the reason of its last failed allocation
 //   statistics            plat_memory_stats()
 //   lists                 kernel/list.h (header-only)
+// and the collector (gc/) also:
+//   threads               kernel/thread.h: thread_create, thread_sleep,
+//                         thread_yield, thread_current, waitq_*, and for
+//                         root scanning thread_for_each, thread_try_hold/
+//                         thread_unhold, the saved rsp and stack bounds,
+//                         sched_runnable (whether a CPU has other work)
 #pragma once
 
 #include "kernel/cpu.h"
@@ -31,6 +37,7 @@
 #include "kernel/smp.h"
 #include "kernel/spinlock.h"
 #include "kernel/string.h"
+#include "kernel/thread.h"
 #include "kernel/time.h"
 #include "kernel/types.h"
 #include "kernel/x86.h"

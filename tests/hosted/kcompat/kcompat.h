@@ -20,8 +20,16 @@ struct thread;
 struct thread *thread_create(const char *name, void (*fn)(void *), void *arg, int cpu);
 void thread_join(struct thread *t);
 
-// Pages held by tag, as the kernel's frame statistics count frames.
+// Pages held by tag, as the kernel's frame statistics count frames. Free
+// pages: the host's memory is not counted; as many as the heap range has
+// (tests that set a limit with hosted_set_frame_limit know it).
 struct frame_stats {
 	u64 by_tag[FT_NTAGS];
+	u64 free, pcp;
 };
-static inline void frame_stats(struct frame_stats *s) { hosted_page_stats(s->by_tag); }
+static inline void frame_stats(struct frame_stats *s)
+{
+	hosted_page_stats(s->by_tag);
+	s->free = PLAT_HEAP_SIZE / PAGE_SIZE;
+	s->pcp = 0;
+}
