@@ -8,6 +8,7 @@
 #include "drivers/uart.h"
 #include "kernel/bootinfo.h"
 #include "kernel/cmdline.h"
+#include "gc/gc.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/percpu.h"
@@ -84,6 +85,7 @@ void kmain(u32 magic, u64 info_pa)
 	sti();
 	smp_init();				// start the other CPUs
 	heap_init();				// the garbage-collected heap, a cache per CPU
+	gc_init();				// the collector's threads: a mark worker per CPU, gc, sweeper
 
 	if (kconfig.test)
 		ktest_run(kconfig.test_glob);	// does not return

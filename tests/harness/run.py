@@ -60,6 +60,12 @@ STEPS = [
     ('smp2', ['boot', '--kernel', KERNEL, '--smp', '2', '--append', 'test']),
     ('smp8', ['boot', '--kernel', KERNEL, '--smp', '8', '--append', 'test']),
     # More CPUs than the kernel supports: 64 come up, the rest are logged.
+    # The collector with its trace on: every gctrace line in Go's format;
+    # and the collector's tests with every cycle fully stopped.
+    ('gctrace-smp2', ['boot', '--kernel', KERNEL, '--smp', '2', '--append',
+                      'test=gc.* gctrace=1']),
+    ('gcstw-smp2', ['boot', '--kernel', KERNEL, '--smp', '2', '--append',
+                    'test=gc.* gcstoptheworld=1']),
     ('smp70', ['boot', '--kernel', KERNEL, '--smp', '70', '--append',
                'test=smp.all_cpus_online']),
     ('mem32M', ['boot', '--kernel', KERNEL, '--smp', '1', '--memory', '32M',
@@ -266,6 +272,30 @@ def cpus_problem(log_text: str | bytes, smp: int) -> str | None:
     return None
 
 
+# One gctrace=1 line, exactly Go's format (CONVENTIONS.md): millisecond
+# numbers are whole, or have at most three decimals.
+_MS = r'(?:\d+|\d+\.\d{1,3})'
+GCTRACE_LINE = re.compile(
+    rf'^gc \d+ @\d+\.\d{{3}}s \d+%: {_MS}\+{_MS}\+{_MS} ms clock, '
+    rf'{_MS}\+{_MS}/{_MS}/{_MS}\+{_MS} ms cpu, \d+->\d+->\d+ MB, \d+ MB goal, '
+    rf'\d+ MB stacks, \d+ MB globals, \d+ P( \(forced\))?$')
+
+
+def gctrace_problem(log_text: str | bytes) -> str | None:
+    """With gctrace=1 the kernel prints one line per cycle; every line
+    starting with "gc <digit>" must be in Go's format, and there must be
+    at least one."""
+    if isinstance(log_text, bytes):
+        log_text = log_text.decode('utf-8', errors='replace')
+    lines = [ln for ln in log_text.splitlines() if re.match(r'gc \d', ln)]
+    if not lines:
+        return 'gctrace=1 but no gctrace line was printed'
+    for ln in lines:
+        if not GCTRACE_LINE.match(ln):
+            return f'gctrace line not in Go\'s format: {ln!r}'
+    return None
+
+
 def check_selfcheck(v: Verdict, text: str, regex: str) -> tuple[bool, str]:
     """A self-check passes iff the boot failed and REGEX matches TEXT (what
     the harness printed about it)."""
@@ -366,6 +396,8 @@ def cmd_boot(args) -> int:
     problems = [ram_problem(log, args.memory)]
     if start_error is None:     # QEMU ran, so the kernel had its chance
         problems.append(cpus_problem(log, args.smp))
+        if args.append and re.search(r'(^| )gctrace=1( |$)', args.append):
+            problems.append(gctrace_problem(log))
     for problem in filter(None, problems):
         v.ok = False
         if v.verdict == 'pass':

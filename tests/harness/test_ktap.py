@@ -382,6 +382,32 @@ class RamCheckTest(unittest.TestCase):
         self.assertIsNone(run.ram_problem(b'panic: early\n', '512M'))
 
 
+class GctraceCheckTest(unittest.TestCase):
+    """gctrace=1 lines against Go's format (the first sample is Go's own,
+    from CONVENTIONS.md)."""
+    GO = ('gc 21 @0.023s 11%: 0.013+0.21+0.016 ms clock, '
+          '0.026+0.036/0.023/0.11+0.032 ms cpu, 3->3->1 MB, 4 MB goal, '
+          '0 MB stacks, 0 MB globals, 2 P')
+
+    def test_go_format_accepted(self):
+        self.assertIsNone(run.gctrace_problem(self.GO + '\n'))
+        self.assertIsNone(run.gctrace_problem(
+            'boot line\n' + self.GO.replace('2 P', '8 P (forced)') + '\n'
+            'gc 2 @12.345s 0%: 12+1.5+0.10 ms clock, 24+0/3.0/0+0.20 ms '
+            'cpu, 10->12->4 MB, 8 MB goal, 1 MB stacks, 0 MB globals, 2 P\n'))
+
+    def test_wrong_format_rejected(self):
+        for bad in (self.GO.replace('0.013', '0.0131'),     # 4 decimals
+                    self.GO.replace(' MB goal', 'MB goal'),
+                    self.GO.replace('@0.023s', '@0.02s'),
+                    self.GO + ' (forced'):
+            self.assertIn('not in Go', run.gctrace_problem(bad))
+
+    def test_missing_lines(self):
+        self.assertEqual(run.gctrace_problem('no cycles here\n'),
+                         'gctrace=1 but no gctrace line was printed')
+
+
 class CpusCheckTest(unittest.TestCase):
     """The CPU count the kernel logs against QEMU's -smp, from sample log
     lines in the kernel's format, and through `run.py boot` with QEMU

@@ -3,6 +3,7 @@
 // that fit in memory are timed; dropping and collecting them between
 // batches (heap_test_collect) is not.
 
+#include "gc/gc.h"
 #include "kernel/percpu.h"
 #include "kernel/spinlock.h"
 #include "kernel/thread.h"
@@ -57,8 +58,11 @@ static u64 batch_of(u64 size)
 _Static_assert(BATCH_MAX * sizeof(void *) == PAGE_SIZE << OBJS_ORDER, "one block per CPU");
 static void **objs[MAX_CPUS];
 
+// objs_get: the batch arrays, which are no roots: no collection may run
+// until objs_put (the allocator alone is measured).
 static bool objs_get(unsigned ncpu)
 {
+	gc_disable();
 	for (unsigned c = 0; c < ncpu; c++)
 		if (!objs[c] && !(objs[c] = frame_alloc(OBJS_ORDER, FT_TEST)))
 			return false;
@@ -72,6 +76,7 @@ static void objs_put(void)
 			frame_free(objs[c], OBJS_ORDER);
 			objs[c] = NULL;
 		}
+	gc_enable();
 }
 
 static void drop(void **v, u64 n)
@@ -85,6 +90,7 @@ static void alloc_bench(struct kb *b)
 	u64 batch = batch_of(b->arg & 0xffffffff);
 	kb_set_bytes(b, b->arg & 0xffffffff);
 	if (!objs_get(1)) {
+		objs_put();
 		kb_fail(b, "no memory for the batch array");
 		return;
 	}

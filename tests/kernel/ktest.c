@@ -2,6 +2,7 @@
 // recording, fault catching, per-test timeout and panic reporting.
 
 #include "tests/kernel/ktest.h"
+#include "gc/gc.h"
 #include "drivers/qemu_exit.h"
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
@@ -209,11 +210,18 @@ static int run_one(const struct ktest_case *tc, int no)
 	run.timeout_ms = tc->timeout_ms ? tc->timeout_ms : kconfig.testtimeout_ms;
 	run.deadline_ns = nanotime() + (u64)run.timeout_ms * 1000000;
 	sti();
+	// Every test starts with the collector idle (no cycle running, the
+	// sweeper done): its background work moves frame counts.
+	gc_wait_idle();
+	if (tc->flags & KT_NOGC)
+		gc_disable();
 	if (kset_jmp(&t.abort) == 0) {
 		inject(&t);
 		tc->fn(&t);
 	}
 	sti();		// a test may have left interrupts off when it aborted
+	if (tc->flags & KT_NOGC)
+		gc_enable();
 	current_thread()->fault_catch = NULL;
 	panic_catch_hook = NULL;
 	run.deadline_ns = 0;

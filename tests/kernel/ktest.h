@@ -25,15 +25,22 @@ struct ktest_case {
 	const char *name;	// "suite.case"
 	void (*fn)(struct kt *t);
 	u32 timeout_ms;		// 0: the testtimeout= default
-} __attribute__((aligned(32)));	// gcc aligns such objects to 32 anyway;
+	u32 flags;		// KT_NOGC
+} __attribute__((aligned(32)));
+// KT_NOGC: no collection runs during the test (gc_disable around it):
+// allocator tests that keep objects where the collector does not look.
+#define KT_NOGC 1	// gcc aligns such objects to 32 anyway;
 				// saying so keeps the section an array
 
-#define KTEST_TIMEOUT(suite_, case_, ms)                                                     \
+#define KTEST_FULL(suite_, case_, ms, flags)                                                 \
 	static void ktest_##suite_##_##case_(struct kt *t);                                 \
 	static const struct ktest_case ktest_desc_##suite_##_##case_ __used                \
-		__section(".ktests") = {#suite_, #suite_ "." #case_, ktest_##suite_##_##case_, (ms)}; \
+		__section(".ktests") = {#suite_, #suite_ "." #case_, ktest_##suite_##_##case_, (ms), (flags)}; \
 	static void ktest_##suite_##_##case_(struct kt *t)
-#define KTEST(suite_, case_) KTEST_TIMEOUT(suite_, case_, 0)
+#define KTEST_TIMEOUT(suite_, case_, ms) KTEST_FULL(suite_, case_, ms, 0)
+#define KTEST(suite_, case_) KTEST_FULL(suite_, case_, 0, 0)
+#define KTEST_NOGC(suite_, case_) KTEST_FULL(suite_, case_, 0, KT_NOGC)
+#define KTEST_TIMEOUT_NOGC(suite_, case_, ms) KTEST_FULL(suite_, case_, ms, KT_NOGC)
 
 struct kt_fault {
 	bool armed;

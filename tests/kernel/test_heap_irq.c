@@ -6,7 +6,7 @@
 #include "mm/heap.h"
 #include "tests/kernel/ktest.h"
 
-KTEST(heap, interrupt_handlers_may_not_allocate)
+KTEST_NOGC(heap, interrupt_handlers_may_not_allocate)
 {
 	cli();
 	this_cpu()->irq_depth++;

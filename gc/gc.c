@@ -1,0 +1,850 @@
+// The garbage collector: concurrent tri-color mark-sweep, after Go's
+// (mgc.go). This comment is the overview of gc/ (gc.c: cycles, workers,
+// assists, pacer, memory and CPU limits, statistics, gctrace; mark.c:
+// work buffers, scanning, roots; barrier.c: the write barrier and
+// gccheckmark; special.c: finalizers, weak references, pools); the heap
+// it collects is described in mm/malloc.c.
+//
+// Colours. An object is white (mark bit clear), grey (marked, queued in a
+// work buffer) or black (marked and scanned, or noscan). Marking ends
+// when nothing is grey; white objects are then garbage.
+//
+// A cycle (run by the "gc" thread, one at a time):
+//   0. Finish sweeping the last cycle's spans (every span is swept before
+//      its mark bits are used again).
+//   1. Sweep termination, world stopped: a new cycle number, root jobs
+//      reset, tiny blocks dropped from the per-CPU caches (a block kept
+//      across the cycle could be freed while still being carved), then
+//      heap.marking and gc_barrier_on set. Every CPU sees them when it
+//      leaves the rendezvous.
+//   2. Concurrent mark: one worker thread per CPU, pinned, scans roots
+//      (the .gcroots section, registered ranges, each thread's stack
+//      while that thread is held switched out, see mark.c) and drains
+//      work buffers. Mutators run: their stores shade (barrier.c), their
+//      new objects are black (mm/malloc.c marks them), and allocating
+//      threads assist in proportion to what they allocate.
+//   3. Mark termination, world stopped: every CPU's work buffer is
+//      flushed; stacks not scanned yet (threads that ran throughout) are
+//      scanned now. If that left anything grey, the world restarts and
+//      marking goes on (the attempt's pause still counts). Else marking
+//      and the barrier go off, the per-CPU caches give their spans back,
+//      gccheckmark verifies, the marked bytes become heap.live, the pacer
+//      sets the next trigger and sweepgen moves on by 2.
+//   4. Concurrent sweep: the "sweeper" thread sweeps span after span
+//      (mm/mcentral.c heap_sweep_one); an allocation that needs a span
+//      sweeps its class's spans first (sweep on demand). Marks become
+//      allocation bits; empty spans go back to the page heap. Then the
+//      sweeper scavenges: idle heap pages go back to the frame allocator
+//      until at most 10% more than the heap goal stays backed.
+// gcstoptheworld=1 runs 1-3 as one stopped-world phase (debugging).
+//
+// Invariants and why the barrier is enough (the hybrid barrier of Go's
+// proposal 17503, shade(*slot) and shade(new) on every pointer store):
+//   - Snapshot: every object reachable when mark began is marked by the
+//     end. An object can only become unreachable from the heap or a
+//     global by a store over its last reference, which shades it
+//     (deletion half). Stacks are scanned once each, with the thread
+//     held; a thread can only lose a reference on its stack, which was
+//     in the snapshot only if the stack was not scanned yet — then it
+//     either still holds it when scanned, or stored it somewhere first:
+//     into the heap or a global, which shades it (insertion half), or
+//     into a new thread's start argument, which is scanned with that
+//     thread's stack.
+//   - New objects are black, so nothing allocated during mark is lost;
+//     an object reached both ways is scanned at most once (mark bits
+//     are set with an atomic or).
+//   - No black object points to a white one at termination: every store
+//     into a black object shaded its new value.
+// Consequently no stack is rescanned and termination needs only the
+// flush, not a rescan.
+//
+// Pacing (GOGC): after a cycle that found `marked` live bytes and
+// `roots` bytes of roots, the goal is marked + (marked + roots) *
+// GOGC/100, at least 4 MiB; a memory limit (GOMEMLIMIT) lowers it to what
+// the limit leaves for the heap. The next cycle starts when heap.live is
+// as far below the goal as it grew during the last mark (plus 10%),
+// within 30% .. 95% of the way from marked to the goal, so marking (at
+// 25% of the CPUs, plus assists) ends near the goal. Assists: each byte
+// a thread allocates while marking costs it ratio bytes of scan work,
+// ratio = the scan work still expected / the bytes left to the goal; a
+// thread pays with its own work, the workers' surplus (credit), or by
+// waiting for credit. The CPU limiter turns assists off while GC has used
+// more than 50% of all CPUs over the last 200 ms x CPUs of GC time.
+
+#include "gc/gc_internal.h"
+#include "kernel/cmdline.h"
+
+int gc_barrier_on;
+u32 gc_cycle;
+
+#define GC_MIN_GOAL (4ul << 20)
+#define TRIGGER_MIN_PERCENT 30	// of the runway from marked to the goal
+#define TRIGGER_MAX_PERCENT 95
+#define WORKER_CHUNK (16ul << 10)	// scan work between checks
+#define UTILIZATION_PERCENT 25		// Go's gcBackgroundUtilization
+
+static struct {
+	struct spinlock lock;	// guards the fields up to `workers` and the wait queues
+	struct waitq gc_wq;	// the gc thread waits for requests and for idle workers
+	struct waitq done_wq;	// gc_collect callers and exclude(true) wait for cycles
+	struct waitq worker_wq;	// idle workers wait for work
+	struct waitq sweep_wq;	// the sweeper waits for a cycle's end
+	bool requested;		// the pacer asked for a cycle
+	u32 forced_pending;	// gc_collect calls waiting for a cycle of their own
+	u32 forced_started;	// forced cycles started (gc_collect waits past its ticket)
+	u32 cycles_done;
+	bool running;		// a cycle is between steps 0 and 3
+	u32 excluded;		// heap_test_collect in progress: no cycle may start
+	bool sweep_requested;
+	bool sweeper_busy;	// sweeping or scavenging after a cycle
+	// Mark phase coordination.
+	bool mark_on;		// workers should mark
+	u32 mark_gen;		// moves when idle workers should look again
+	u32 nidle;		// workers that found nothing to do
+	unsigned workers;
+	// Settings.
+	int percent;
+	bool checkmark;
+	// Pacer and per-cycle accounting.
+	u64 scan_expect;	// scan work this cycle is expected to take (bytes)
+	i64 bg_credit;		// scan work the workers did that assists may take (atomic)
+	struct waitq assist_wq;	// assists with debt and nothing to do wait for credit
+	u32 assist_waiting;	// threads on assist_wq (gc.lock)
+	u64 last_scan_work;
+	u64 mark_start_ns;
+	u64 worker_ns, assist_ns, idle_ns;	// this cycle's CPU time (atomic adds)
+	u64 cpu_ns;		// all cycles: STW x CPUs + workers + assists (atomic adds)
+	u64 memlimit;		// GOMEMLIMIT, bytes; UINT64_MAX: none
+	u64 last_marked, last_roots;	// the last cycle's, for the pacer
+	u64 last_growth;	// heap.live growth during the last mark phase
+	// The GC CPU limiter (a bucket of GC CPU time over 50%, Go's
+	// gcCPULimiter), under lim_lock.
+	struct spinlock lim_lock;
+	u64 lim_bucket, lim_last_ns, lim_last_cpu;
+	int lim_on;		// assists are off (read racily)
+	u64 lim_engaged;	// times it turned on
+	u64 assists;		// assist calls that did work or tried (atomic)
+	u64 assist_wait_ns;	// time allocating threads spent assisting or waiting
+	// Statistics (MemStats), written by the gc thread with the world stopped.
+	u64 num_gc, num_forced, pause_total, last_gc, next_gc;
+	u64 pause_ns[256], pause_end[256];
+} gc = {
+	.lock = SPINLOCK_INIT("gc"),
+	.gc_wq = WAITQ_INIT(gc.gc_wq),
+	.done_wq = WAITQ_INIT(gc.done_wq),
+	.worker_wq = WAITQ_INIT(gc.worker_wq),
+	.sweep_wq = WAITQ_INIT(gc.sweep_wq),
+	.assist_wq = WAITQ_INIT(gc.assist_wq),
+	.percent = 100,
+	.memlimit = UINT64_MAX,
+	.lim_lock = SPINLOCK_INIT("gc cpu limiter"),
+};
+
+#define LIMITER_PERCENT 50		// GC may use at most this much of all CPUs
+#define LIMITER_WINDOW_NS 200000000ul	// bucket capacity per CPU (Go: 1 s)
+#define LIMIT_HEADROOM_PERCENT 3	// of the memory limit, kept free
+
+// limiter_update: adds the GC CPU time since the last update to the
+// bucket and drains LIMITER_PERCENT of all CPU time; the limiter is on
+// while the bucket is full. At most once a millisecond.
+static void limiter_update(void)
+{
+	u64 now = nanotime();
+	if (now - __atomic_load_n(&gc.lim_last_ns, __ATOMIC_RELAXED) < 1000000)
+		return;
+	bool f = spin_lock_irqsave(&gc.lim_lock);
+	u64 dt = now - gc.lim_last_ns, cpu = __atomic_load_n(&gc.cpu_ns, __ATOMIC_RELAXED);
+	if (dt >= 1000000) {
+		u64 cap = LIMITER_WINDOW_NS * plat_ncpus();
+		u64 drain = dt * plat_ncpus() * LIMITER_PERCENT / 100;
+		u64 b = gc.lim_bucket + (cpu - gc.lim_last_cpu);
+		b = b > drain ? b - drain : 0;
+		gc.lim_bucket = MIN(b, cap);
+		gc.lim_last_ns = now;
+		gc.lim_last_cpu = cpu;
+		int on = gc.lim_bucket >= cap;
+		if (on && !gc.lim_on)
+			gc.lim_engaged++;
+		__atomic_store_n(&gc.lim_on, on, __ATOMIC_RELAXED);
+	}
+	spin_unlock_irqrestore(&gc.lim_lock, f);
+}
+
+static void add_gc_cpu(u64 ns)
+{
+	__atomic_fetch_add(&gc.cpu_ns, ns, __ATOMIC_RELAXED);
+}
+
+// total_memory: what the memory limit counts: heap memory backed by
+// frames, thread stacks and metadata (Go: Sys - HeapReleased). *other:
+// the part that is not the heap.
+static u64 total_memory(u64 *other)
+{
+	u64 stacks, meta;
+	plat_memory_stats(&stacks, &meta);
+	*other = stacks + meta;
+	return heap_backed_bytes() + *other;
+}
+
+// pace: the heap goal (NextGC) and the trigger, from the last cycle's
+// marked bytes and roots, GOGC and the memory limit. The goal under a
+// limit is what the limit leaves for the heap, less 3% headroom; when
+// that is below what is marked, the next cycle starts at once (the CPU
+// limiter keeps that from taking the machine). gc.lock held or the
+// world stopped.
+static void pace(void)
+{
+	u64 marked = gc.last_marked, goal = UINT64_MAX;
+	if (gc.percent >= 0)
+		goal = MAX(marked + (marked + gc.last_roots) * (u64)gc.percent / 100, GC_MIN_GOAL);
+	heap.backed_limit = UINT64_MAX;
+	if (gc.memlimit != UINT64_MAX) {
+		u64 other, reserve = gc.memlimit / 100 * LIMIT_HEADROOM_PERCENT;
+		total_memory(&other);
+		u64 room = gc.memlimit > other + reserve ? gc.memlimit - other - reserve : 0;
+		goal = MIN(goal, room);
+		heap.backed_limit = gc.memlimit > other ? gc.memlimit - other : 0;
+	}
+	gc.next_gc = goal == UINT64_MAX ? 0 : goal;
+	if (goal == UINT64_MAX) {
+		heap.trigger = UINT64_MAX;
+	} else if (goal <= marked) {
+		heap.trigger = marked;	// at once
+	} else {
+		// Start early enough that the heap, growing during mark as much
+		// as it did last time (and 10% more), ends at the goal; within
+		// 30% .. 95% of the runway (Go's trigger bounds).
+		u64 run = goal - marked, grow = gc.last_growth + gc.last_growth / 10;
+		u64 at = grow < run ? run - grow : 0;
+		at = MIN(MAX(at, run * TRIGGER_MIN_PERCENT / 100), run * TRIGGER_MAX_PERCENT / 100);
+		heap.trigger = marked + at;
+	}
+}
+
+static u64 nsec(void) { return nanotime(); }
+
+// ---- the mark phase: workers and their coordination
+
+void gc_work_available(void)
+{
+	if (!__atomic_load_n(&gc.nidle, __ATOMIC_RELAXED))
+		return;
+	bool f = spin_lock_irqsave(&gc.lock);
+	if (gc.nidle) {
+		gc.mark_gen++;
+		waitq_wake_all(&gc.worker_wq);
+	}
+	spin_unlock_irqrestore(&gc.lock, f);
+}
+
+// wake_assists: the workers made credit, or mark is over.
+static void wake_assists(void)
+{
+	if (!__atomic_load_n(&gc.assist_waiting, __ATOMIC_RELAXED))
+		return;
+	bool f = spin_lock_irqsave(&gc.lock);
+	waitq_wake_all(&gc.assist_wq);
+	spin_unlock_irqrestore(&gc.lock, f);
+}
+
+// mark_some: one chunk of mark work on this CPU: queued objects, else a
+// root job. Returns the bytes of work done (0: nothing to do right now).
+static u64 mark_some(u64 budget)
+{
+	preempt_disable();
+	u64 did = gcw_drain(&gcws[this_cpu_id()], budget);
+	preempt_enable();
+	if (!did && mark_roots_some())
+		did = 1;
+	return did;
+}
+
+// worker_share: the fraction of its CPU (percent) worker `cpu` aims for
+// while other threads want that CPU: 25% of all CPUs in total, whole
+// CPUs first (dedicated workers), the rest split evenly (fractional).
+static unsigned worker_share(unsigned cpu)
+{
+	unsigned n = plat_ncpus(), dedicated = n * UTILIZATION_PERCENT / 100;
+	if (cpu < dedicated)
+		return 100;
+	return (n * UTILIZATION_PERCENT - dedicated * 100) / (n - dedicated);
+}
+
+static void mark_worker(void *arg)
+{
+	unsigned cpu = (unsigned)(u64)arg;
+	for (;;) {
+		bool f = spin_lock_irqsave(&gc.lock);
+		gc.nidle++;
+		if (gc.nidle == gc.workers)
+			waitq_wake_all(&gc.gc_wq);	// perhaps done: the gc thread checks
+		u32 gen = gc.mark_gen;
+		while (gc.mark_gen == gen || !gc.mark_on)
+			waitq_wait(&gc.worker_wq, &gc.lock);
+		gc.nidle--;
+		spin_unlock_irqrestore(&gc.lock, f);
+
+		u64 t0 = nsec(), mine = 0;
+		while (__atomic_load_n(&gc.mark_on, __ATOMIC_ACQUIRE)) {
+			u64 c0 = nsec();
+			bool idle = !sched_runnable(cpu);	// nobody else wanted this CPU
+			u64 did = mark_some(WORKER_CHUNK);
+			u64 d = nsec() - c0;
+			mine += d;
+			__atomic_fetch_add(&gc.bg_credit, (i64)did, __ATOMIC_RELAXED);
+			wake_assists();
+			if (idle) {	// idle marking is free: not GC's share of the CPUs
+				__atomic_fetch_add(&gc.idle_ns, d, __ATOMIC_RELAXED);
+			} else {
+				__atomic_fetch_add(&gc.worker_ns, d, __ATOMIC_RELAXED);
+				add_gc_cpu(d);
+			}
+			limiter_update();
+			if (!did)
+				break;
+			// Over its share with other threads waiting for the CPU:
+			// sleep until back at it (at least a tick). An otherwise
+			// idle CPU marks on.
+			u64 elapsed = nsec() - t0, share = worker_share(cpu);
+			if (sched_runnable(cpu) && mine * 100 > elapsed * share)
+				thread_sleep(share ? MAX(mine * 100 / share - elapsed, 1000000ul) : 1000000ul);
+			else
+				thread_yield();
+		}
+	}
+}
+
+// ---- assists (called by mm/malloc.c through the heap's hooks)
+
+// assist_ratio: scan work owed per allocated byte (x1024), as Go's
+// assistWorkPerByte: the work still expected this cycle over the bytes
+// left to the goal. Past the goal the worst case is expected (the whole
+// heap may need scanning) against the hard goal, 10% further: an
+// allocating thread then does, or waits for, nearly all remaining work.
+static u64 assist_ratio(void)
+{
+	u64 done = 0;
+	for (unsigned i = 0; i < plat_ncpus(); i++)
+		done += __atomic_load_n(&gcws[i].scan_work, __ATOMIC_RELAXED);
+	u64 live = __atomic_load_n(&heap.live, __ATOMIC_RELAXED), goal = gc.next_gc;
+	u64 expect = gc.scan_expect;
+	if (live >= goal) {
+		expect = MAX(expect, live);
+		goal += goal / 10;
+	}
+	u64 rest = expect > done ? expect - done : expect / 16;
+	u64 runway = MAX(goal > live ? goal - live : 0, 64ul << 10);
+	return rest * 1024 / runway;
+}
+
+// take_credit: pays debt from what the workers scanned beyond their own
+// share; returns what is still owed.
+static i64 take_credit(i64 debt)
+{
+	i64 c = __atomic_load_n(&gc.bg_credit, __ATOMIC_RELAXED);
+	while (c > 0) {
+		i64 take = MIN(c, debt);
+		if (__atomic_compare_exchange_n(&gc.bg_credit, &c, c - take, true, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED))
+			return debt - take;
+	}
+	return debt;
+}
+
+// gc_assist: every allocation while marking costs bytes * ratio of scan
+// work. A thread pays with work of its own, with the workers' credit,
+// or by waiting for the workers to make some (Go parks assists the same
+// way): that is what keeps a fast allocator from outrunning marking.
+// Unless the CPU limiter is on: then the heap grows instead.
+static void gc_assist(u64 bytes)
+{
+	struct thread *t = thread_current();
+	if (t->gc_assist_cycle != gc_cycle) {
+		t->gc_assist_cycle = gc_cycle;
+		t->gc_assist_debt = 0;
+	}
+	t->gc_assist_debt += (i64)(bytes * assist_ratio() / 1024);
+	if (t->gc_assist_debt < (i64)(16 << 10))
+		return;		// pay in chunks
+	u64 t0 = nsec();
+	__atomic_fetch_add(&gc.assists, 1, __ATOMIC_RELAXED);
+	while (t->gc_assist_debt > 0 && __atomic_load_n(&gc.mark_on, __ATOMIC_ACQUIRE)) {
+		limiter_update();
+		if (__atomic_load_n(&gc.lim_on, __ATOMIC_RELAXED))
+			break;	// GC is over its CPU cap
+		t->gc_assist_debt = take_credit(t->gc_assist_debt);
+		if (t->gc_assist_debt <= 0)
+			break;
+		u64 c0 = nsec();
+		u64 did = mark_some(MIN((u64)t->gc_assist_debt, WORKER_CHUNK));
+		u64 d = nsec() - c0;
+		__atomic_fetch_add(&gc.assist_ns, d, __ATOMIC_RELAXED);
+		add_gc_cpu(d);
+		if (did) {
+			t->gc_assist_debt -= (i64)did;
+			continue;
+		}
+		// Nothing grey here: wait for the workers' credit or the end of mark.
+		bool f = spin_lock_irqsave(&gc.lock);
+		if (gc.mark_on && __atomic_load_n(&gc.bg_credit, __ATOMIC_RELAXED) <= 0) {
+			gc.assist_waiting++;
+			waitq_wait(&gc.assist_wq, &gc.lock);
+			gc.assist_waiting--;
+		}
+		spin_unlock_irqrestore(&gc.lock, f);
+	}
+	gc.assist_wait_ns += nsec() - t0;	// racy sum, for reports only
+}
+
+
+// ---- cycles
+
+static void stw_start(u64 *pause_start)
+{
+	*pause_start = nsec();
+	stw_begin();
+}
+
+// add_pause: the stopped time since start goes into this cycle's pause.
+static u64 add_pause(u64 start, u64 *pause)
+{
+	u64 d = nsec() - start;
+	*pause += d;
+	return d;
+}
+
+static void flush_all_gcws(void)
+{
+	for (unsigned i = 0; i < plat_ncpus(); i++)
+		gcw_flush(&gcws[i]);
+}
+
+// drain_stopped: marks everything left, on this CPU, world stopped.
+static void drain_stopped(struct gcw *w)
+{
+	while (mark_roots_some())
+		;
+	mark_stacks_stopped(w);
+	while (gcw_drain(w, ~0ull))
+		;
+}
+
+struct cycle {
+	bool forced;
+	u64 start_ns, heap0, heap1, marked, goal;
+	u64 stw1_ns, mark_ns, stw2_ns;	// wall
+	u64 pause_ns;			// all stopped time
+	u64 stacks, globals;
+	u32 attempts;			// termination attempts
+};
+
+static void print_trace(const struct cycle *c);
+
+static void sweep_termination(struct cycle *c)
+{
+	while (heap_sweep_one())
+		;
+	c->heap0 = __atomic_load_n(&heap.live, __ATOMIC_RELAXED);
+	u64 t;
+	stw_start(&t);
+	if (__atomic_load_n(&heap.unswept, __ATOMIC_RELAXED))
+		panic("gc: %lu spans left unswept at the start of cycle %u", heap.unswept, gc_cycle + 1);
+	gc_cycle++;
+	mark_prepare();
+	for (unsigned i = 0; i < plat_ncpus(); i++) {
+		struct mcache *mc = mcache_of(i);
+		mc->tiny = mc->tinyoffset = 0;
+		mc->black_bytes = 0;
+		gcws[i].bytes_marked = gcws[i].scan_work = 0;
+	}
+	// Assists: the scan work expected is the last cycle's (or, the first
+	// time, the whole heap); no credit yet.
+	gc.scan_expect = MAX(gc.last_scan_work, gc.num_gc ? 64ul << 10 : c->heap0);
+	gc.bg_credit = 0;
+	gc.worker_ns = gc.assist_ns = gc.idle_ns = 0;
+	specials_cycle_start();
+	heap.marking = 1;
+	gc_barrier_on = 1;
+	c->stw1_ns = add_pause(t, &c->pause_ns);
+	if (kconfig.gcstoptheworld)
+		return;		// the world stays stopped through mark termination
+	stw_end();
+	c->stw1_ns = nsec() - t;
+	c->pause_ns = c->stw1_ns;
+}
+
+// mark_termination_try: world stopped. True if marking is complete.
+static bool mark_termination_try(struct cycle *c)
+{
+	flush_all_gcws();
+	struct gcw *w = &gcws[this_cpu_id()];
+	mark_stacks_stopped(w);
+	if (kconfig.gcstoptheworld) {
+		drain_stopped(w);
+		return true;
+	}
+	gcw_flush(w);
+	if (!work_empty() || !mark_roots_done()) {
+		(void)c;
+		return false;
+	}
+	return true;
+}
+
+static void concurrent_mark(struct cycle *c, u64 *stw2_start)
+{
+	u64 t0 = nsec();
+	gc.mark_start_ns = t0;
+	if (kconfig.gcstoptheworld) {
+		*stw2_start = nsec();
+		mark_termination_try(c);
+		c->mark_ns = 0;
+		return;
+	}
+	bool f = spin_lock_irqsave(&gc.lock);
+	__atomic_store_n(&gc.mark_on, true, __ATOMIC_RELEASE);
+	gc.mark_gen++;
+	waitq_wake_all(&gc.worker_wq);
+	spin_unlock_irqrestore(&gc.lock, f);
+	for (;;) {
+		f = spin_lock_irqsave(&gc.lock);
+		// Wait until every worker found nothing to do at some point
+		// after the last wake-up, then check with the world stopped.
+		while (gc.nidle != gc.workers)
+			waitq_wait(&gc.gc_wq, &gc.lock);
+		spin_unlock_irqrestore(&gc.lock, f);
+		c->attempts++;
+		stw_start(stw2_start);
+		if (mark_termination_try(c))
+			break;
+		add_pause(*stw2_start, &c->pause_ns);
+		stw_end();
+		f = spin_lock_irqsave(&gc.lock);
+		gc.mark_gen++;
+		waitq_wake_all(&gc.worker_wq);
+		spin_unlock_irqrestore(&gc.lock, f);
+		thread_yield();	// let the workers at it before looking again
+	}
+	__atomic_store_n(&gc.mark_on, false, __ATOMIC_RELEASE);
+	wake_assists();
+	c->mark_ns = *stw2_start - t0;
+}
+
+static void mark_termination(struct cycle *c, u64 stw2_start)
+{
+	heap.marking = 0;
+	gc_barrier_on = 0;
+	u64 marked = 0, scan = 0;
+	for (unsigned i = 0; i < plat_ncpus(); i++) {
+		marked += gcws[i].bytes_marked + mcache_of(i)->black_bytes;
+		scan += gcws[i].scan_work;
+	}
+	c->heap1 = __atomic_load_n(&heap.live, __ATOMIC_RELAXED);
+	mcache_flush_all();
+	mark_root_bytes(&c->stacks, &c->globals);
+	if (gc.checkmark)
+		checkmark_run();
+	marked += specials_mark_termination();
+	c->marked = marked;
+	gc.last_scan_work = scan;
+	__atomic_store_n(&heap.live, marked, __ATOMIC_RELAXED);
+	heap_sweep_begin();
+	gc.last_marked = marked;
+	gc.last_roots = c->stacks + c->globals;
+	gc.last_growth = c->heap1 > c->heap0 ? c->heap1 - c->heap0 : 0;
+	pace();
+	c->goal = gc.next_gc;
+	gc.requested = false;
+	c->stw2_ns = add_pause(stw2_start, &c->pause_ns);
+	u64 end = nsec();
+	gc.num_gc++;
+	if (c->forced)
+		gc.num_forced++;
+	gc.pause_total += c->pause_ns;
+	gc.pause_ns[(gc.num_gc + 255) % 256] = c->pause_ns;
+	gc.pause_end[(gc.num_gc + 255) % 256] = end;
+	gc.last_gc = end;
+	add_gc_cpu(c->pause_ns * plat_ncpus());
+	stw_end();
+}
+
+static void run_cycle(bool forced)
+{
+	struct cycle c = {.forced = forced, .start_ns = nsec()};
+	u64 stw2_start;
+	sweep_termination(&c);
+	concurrent_mark(&c, &stw2_start);
+	mark_termination(&c, stw2_start);
+	bool f = spin_lock_irqsave(&gc.lock);
+	gc.sweep_requested = true;
+	waitq_wake_all(&gc.sweep_wq);
+	spin_unlock_irqrestore(&gc.lock, f);
+	if (kconfig.gctrace)
+		print_trace(&c);
+}
+
+static void gc_thread(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		bool f = spin_lock_irqsave(&gc.lock);
+		while (!((gc.requested || gc.forced_pending) && !gc.excluded))
+			waitq_wait(&gc.gc_wq, &gc.lock);
+		bool forced = gc.forced_pending > 0;
+		if (forced) {
+			gc.forced_pending--;
+			gc.forced_started++;
+		}
+		gc.running = true;
+		spin_unlock_irqrestore(&gc.lock, f);
+		run_cycle(forced);
+		f = spin_lock_irqsave(&gc.lock);
+		gc.running = false;
+		gc.cycles_done++;
+		waitq_wake_all(&gc.done_wq);
+		spin_unlock_irqrestore(&gc.lock, f);
+	}
+}
+
+// scavenge: gives idle heap memory back to the frame allocator until
+// what stays backed is at most 10% over the heap goal (Go's retained
+// memory goal), 1 MiB at a time with a yield between: a bounded rate.
+static void scavenge(void)
+{
+	for (;;) {
+		u64 backed = heap_backed_bytes(), goal = __atomic_load_n(&gc.next_gc, __ATOMIC_RELAXED);
+		u64 keep = goal + goal / 10;
+		if (gc.memlimit != UINT64_MAX) {	// and 95% of the limit, whatever GOGC says
+			u64 other, cap = gc.memlimit / 100 * 95;
+			total_memory(&other);
+			keep = MIN(keep, cap > other ? cap - other : 0);
+		}
+		if (backed <= keep || __atomic_load_n(&gc.excluded, __ATOMIC_RELAXED) ||
+		    !mheap_scavenge(MIN(backed - keep, 1ul << 20)))
+			return;
+		thread_yield();
+	}
+}
+
+// The sweeper, which is also the scavenger: after each cycle it sweeps
+// every span (yielding now and then), then returns idle memory.
+static void sweeper_thread(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		bool f = spin_lock_irqsave(&gc.lock);
+		while (!gc.sweep_requested || gc.excluded)
+			waitq_wait(&gc.sweep_wq, &gc.lock);
+		gc.sweep_requested = false;
+		gc.sweeper_busy = true;
+		spin_unlock_irqrestore(&gc.lock, f);
+		for (unsigned n = 1; heap_sweep_one(); n++)
+			if (n % 32 == 0)
+				thread_yield();
+		scavenge();
+		f = spin_lock_irqsave(&gc.lock);
+		gc.sweeper_busy = false;
+		waitq_wake_all(&gc.done_wq);
+		spin_unlock_irqrestore(&gc.lock, f);
+	}
+}
+
+void gc_collect(void)
+{
+	bool f = spin_lock_irqsave(&gc.lock);
+	if (gc.excluded) {
+		spin_unlock_irqrestore(&gc.lock, f);
+		panic("gc_collect from thread %s on cpu %u while the collector is disabled", thread_current()->name,
+		      this_cpu_id());
+	}
+	// Our cycle is the one started after all earlier forced ones.
+	u32 ticket = gc.forced_started + gc.forced_pending + 1;
+	gc.forced_pending++;
+	waitq_wake_all(&gc.gc_wq);
+	while (gc.forced_started < ticket || gc.running)
+		waitq_wait(&gc.done_wq, &gc.lock);
+	spin_unlock_irqrestore(&gc.lock, f);
+	// Sweep what is left, then wait for spans the sweeper is still
+	// sweeping: on return every span of this cycle is swept.
+	while (heap_sweep_one())
+		;
+	while (__atomic_load_n(&heap.unswept, __ATOMIC_RELAXED))
+		thread_yield();
+}
+
+static void gc_trigger(void)
+{
+	if (__atomic_load_n(&gc.requested, __ATOMIC_RELAXED))
+		return;
+	bool f = spin_lock_irqsave(&gc.lock);
+	if (!gc.requested && !gc.running) {
+		gc.requested = true;
+		waitq_wake_all(&gc.gc_wq);
+	}
+	spin_unlock_irqrestore(&gc.lock, f);
+}
+
+static bool gc_collect_for_oom(void)
+{
+	if (!plat_can_wait() || __atomic_load_n(&gc.excluded, __ATOMIC_RELAXED))
+		return false;
+	gc_collect();
+	return true;
+}
+
+static void gc_exclude(bool on)
+{
+	bool f = spin_lock_irqsave(&gc.lock);
+	if (on) {
+		gc.excluded++;
+		while (gc.running || gc.sweeper_busy)
+			waitq_wait(&gc.done_wq, &gc.lock);
+	} else {
+		gc.excluded--;
+		waitq_wake_all(&gc.gc_wq);
+		waitq_wake_all(&gc.sweep_wq);
+	}
+	spin_unlock_irqrestore(&gc.lock, f);
+}
+
+void gc_wait_idle(void)
+{
+	bool f = spin_lock_irqsave(&gc.lock);
+	while (gc.running || gc.sweeper_busy || (gc.sweep_requested && !gc.excluded))
+		waitq_wait(&gc.done_wq, &gc.lock);
+	spin_unlock_irqrestore(&gc.lock, f);
+}
+
+void gc_disable(void) { gc_exclude(true); }
+void gc_enable(void) { gc_exclude(false); }
+
+static void gc_stats(struct memstats *m)
+{
+	bool f = spin_lock_irqsave(&gc.lock);	// a cycle's numbers change together
+	m->num_gc = gc.num_gc;
+	m->num_forced_gc = gc.num_forced;
+	m->pause_total_ns = gc.pause_total;
+	m->last_gc = gc.last_gc;
+	m->next_gc = gc.next_gc;
+	memcpy(m->pause_ns, gc.pause_ns, sizeof(m->pause_ns));
+	memcpy(m->pause_end, gc.pause_end, sizeof(m->pause_end));
+	u64 now = nsec();
+	m->gc_cpu_fraction_ppm = now ? (u32)(gc.cpu_ns * 1000000 / (now * plat_ncpus())) : 0;
+	m->enable_gc = true;
+	m->debug_gc = kconfig.gcstoptheworld != 0;
+	spin_unlock_irqrestore(&gc.lock, f);
+}
+
+int gc_set_percent(int percent)
+{
+	bool f = spin_lock_irqsave(&gc.lock);
+	int old = gc.percent;
+	gc.percent = percent < 0 ? -1 : percent;
+	pace();
+	spin_unlock_irqrestore(&gc.lock, f);
+	return old;
+}
+
+u64 gc_set_memory_limit(u64 bytes)
+{
+	bool f = spin_lock_irqsave(&gc.lock);
+	u64 old = gc.memlimit;
+	gc.memlimit = bytes ? bytes : UINT64_MAX;
+	pace();
+	spin_unlock_irqrestore(&gc.lock, f);
+	return old;
+}
+
+u64 gc_cpu_time(void) { return __atomic_load_n(&gc.cpu_ns, __ATOMIC_RELAXED); }
+u64 gc_limiter_engaged(void) { return __atomic_load_n(&gc.lim_engaged, __ATOMIC_RELAXED); }
+u64 gc_assists(void) { return __atomic_load_n(&gc.assists, __ATOMIC_RELAXED); }
+
+bool gc_set_checkmark(bool on)
+{
+	bool old = gc.checkmark;
+	gc.checkmark = on;
+	return old;
+}
+
+u32 gc_cycles(void) { return (u32)__atomic_load_n(&gc.num_gc, __ATOMIC_RELAXED); }
+
+// ---- gctrace (CONVENTIONS.md: Go's format exactly)
+
+// fmt_ms: milliseconds as Go prints them: whole ms from 10 up, else two
+// significant digits with at most three decimals.
+static char *fmt_ms(char *buf, size_t size, u64 ns)
+{
+	if (ns < 1000) {
+		ksnprintf(buf, size, "0");	// under a microsecond, as Go prints it
+	} else if (ns >= 9995000) {
+		ksnprintf(buf, size, "%lu", (ns + 500000) / 1000000);
+	} else if (ns >= 995000) {
+		u64 t = (ns + 50000) / 100000;	// tenths
+		ksnprintf(buf, size, "%lu.%lu", t / 10, t % 10);
+	} else if (ns >= 99500) {
+		ksnprintf(buf, size, "0.%02lu", (ns + 5000) / 10000);
+	} else {
+		ksnprintf(buf, size, "0.%03lu", (ns + 500) / 1000);
+	}
+	return buf;
+}
+
+static void print_trace(const struct cycle *c)
+{
+	unsigned p = plat_ncpus();
+	char a[16], b[16], d[16], e[16], g[16], h[16], i[16], j[16];
+	u64 now = nsec();
+	u64 since = c->start_ns;
+	struct memstats m;
+	gc_stats(&m);
+	u64 pct = m.gc_cpu_fraction_ppm / 10000;
+	kprintf("gc %lu @%lu.%03lus %lu%%: %s+%s+%s ms clock, %s+%s/%s/%s+%s ms cpu, %lu->%lu->%lu MB, %lu MB goal, "
+		"%lu MB stacks, %lu MB globals, %u P%s\n",
+		m.num_gc, since / 1000000000, since / 1000000 % 1000, pct, fmt_ms(a, 16, c->stw1_ns),
+		fmt_ms(b, 16, c->mark_ns), fmt_ms(d, 16, c->stw2_ns), fmt_ms(e, 16, c->stw1_ns * p),
+		fmt_ms(g, 16, gc.assist_ns), fmt_ms(h, 16, gc.worker_ns), fmt_ms(i, 16, gc.idle_ns),
+		fmt_ms(j, 16, c->stw2_ns * p), c->heap0 >> 20, c->heap1 >> 20, c->marked >> 20, c->goal >> 20,
+		c->stacks >> 20, c->globals >> 20, p, c->forced ? " (forced)" : "");
+	(void)now;
+}
+
+// ---- start-up
+
+static const struct heap_collector collector = {
+	.assist = gc_assist,
+	.trigger = gc_trigger,
+	.collect = gc_collect_for_oom,
+	.exclude = gc_exclude,
+	.stats = gc_stats,
+};
+
+void gc_init(void)
+{
+	mark_init();
+	specials_init();
+	gc.percent = kconfig.gcpercent;
+	gc.memlimit = kconfig.memlimit;
+	gc.lim_last_ns = nanotime();
+	gc.checkmark = kconfig.gccheckmark;
+	gc.workers = plat_ncpus();
+	// The collector's own threads hold no roots (only addresses of
+	// objects already marked): their stacks are not scanned, which also
+	// keeps stale copies there from retaining garbage.
+	for (unsigned i = 0; i < plat_ncpus(); i++) {
+		char name[THREAD_NAME_MAX];
+		ksnprintf(name, sizeof(name), "gc worker %u", i);
+		struct thread *t = thread_create_detached(name, mark_worker, (void *)(u64)i, (int)i);
+		if (!t)
+			panic("gc_init: cannot create the mark worker of cpu %u", i);
+		t->gc_no_roots = true;
+	}
+	struct thread *g = thread_create_detached("gc", gc_thread, NULL, THREAD_ANY_CPU);
+	struct thread *sw = thread_create_detached("sweeper", sweeper_thread, NULL, THREAD_ANY_CPU);
+	if (!g || !sw)
+		panic("gc_init: cannot create the collector's threads");
+	g->gc_no_roots = sw->gc_no_roots = true;
+	heap_set_collector(&collector);
+	gc_set_percent(gc.percent);	// paces with the memory limit too
+	pr_info("gc: concurrent mark-sweep, GOGC=%d, %u mark workers, checkmark %s%s", gc.percent, gc.workers,
+		gc.checkmark ? "on" : "off", kconfig.gcstoptheworld ? ", stop-the-world mode" : "");
+}

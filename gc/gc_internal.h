@@ -1,0 +1,86 @@
+// The collector's private structures, shared by gc/gc.c (cycles, pacer,
+// statistics, workers), gc/mark.c (work buffers, scanning, roots),
+// gc/barrier.c (write barrier, checkmark) and gc/special.c (finalizers,
+// weak references, pools). See gc/gc.c for the overview.
+#pragma once
+
+#include "gc/gc.h"
+#include "mm/malloc_internal.h"
+
+// A work buffer: grey objects (addresses to scan), one page, from
+// plat_meta_alloc (never from the heap).
+#define WBUF_OBJS 510
+struct wbuf {
+	struct wbuf *next;	// on the global full or empty list
+	u64 n;
+	u64 obj[WBUF_OBJS];
+};
+_Static_assert(sizeof(struct wbuf) == PAGE_SIZE, "a work buffer is one page");
+
+// Where a checkmark pass found a pointer, for its report.
+struct gc_origin {
+	const char *what;	// "global", "stack of thread x", "object", ...
+	u64 from;		// the address holding the pointer
+	u64 obj;		// for "object": the object scanned
+};
+
+// Per-CPU mark state, used with preemption disabled by whoever runs on
+// that CPU (worker, assisting thread, write barrier).
+struct gcw {
+	struct wbuf *cur;	// NULL until the first grey object
+	u64 bytes_marked;	// objects this CPU marked (not counting black allocation)
+	u64 scan_work;		// bytes scanned
+	bool check;		// a checkmark pass: check bits, verify marks
+	bool in_stack;		// scanning a thread stack (conservative, may hold dead words)
+	struct gc_origin origin;	// checkmark: where the current pointer came from
+} __attribute__((aligned(64)));
+
+extern struct gcw gcws[MAX_CPUS];
+extern u32 gc_cycle;		// the cycle being run or last run (1, 2, ...)
+
+// ---- mark.c
+// mark_word: a possible pointer v (conservatively: any value). If it
+// points into an allocated heap object, marks it and queues it for
+// scanning. Preemption disabled.
+void mark_word(struct gcw *w, u64 v);
+// scan_range: mark_word on every aligned word of [lo, hi).
+void scan_range(struct gcw *w, u64 lo, u64 hi);
+// gcw_drain: scans queued objects until about `budget` bytes are done or
+// none is left here or globally; returns the bytes scanned. Preemption
+// disabled.
+u64 gcw_drain(struct gcw *w, u64 budget);
+// gcw_flush: moves w's queued objects to the global list (world stopped,
+// or w is this CPU's).
+void gcw_flush(struct gcw *w);
+bool work_empty(void);		// no queued object anywhere (world stopped)
+void mark_prepare(void);	// new cycle: root jobs unclaimed (world stopped)
+// mark_roots_some: claims and scans some root jobs (globals, ranges,
+// thread stacks); false when none is left to claim right now.
+bool mark_roots_some(void);
+// mark_stacks_stopped: the world is stopped: scans every stack not yet
+// scanned this cycle; returns how many it scanned.
+u32 mark_stacks_stopped(struct gcw *w);
+bool mark_roots_done(void);
+// scan_object_contents: marks what the object at obj references (not the
+// object itself; nothing for noscan objects).
+void scan_object_contents(struct gcw *w, u64 obj);	// every root job done (world stopped)
+u64 mark_root_bytes(u64 *stacks, u64 *globals);	// scanned this cycle
+// scan_all_roots: every root, with the world stopped (checkmark).
+void scan_all_roots(struct gcw *w);
+void mark_init(void);
+
+// ---- gc.c
+// The mark phase's progress, for the workers and assists.
+void gc_work_available(void);	// wake idle workers: new global work
+
+// ---- special.c
+void specials_init(void);
+void specials_cycle_start(void);	// world stopped: pools' stacks become victims
+void specials_scan_roots(struct gcw *w);	// a root job
+// specials_mark_termination: world stopped, marking complete: clears weak
+// handles of white objects, queues finalizers of white objects and marks
+// those (returns their bytes).
+u64 specials_mark_termination(void);
+
+// ---- barrier.c
+void checkmark_run(void);	// world stopped, after mark, before sweep

@@ -1,0 +1,509 @@
+// Marking: grey objects in per-CPU work buffers, scanning (precise for
+// typed objects, word by word for untyped ones and roots), root jobs
+// (globals, registered ranges, thread stacks). See gc/gc.c for the
+// overview and the invariants.
+
+#include "gc/gc_internal.h"
+
+struct gcw gcws[MAX_CPUS];
+
+// ---- work buffers: a global list of full ones and one of empty ones
+
+static struct {
+	struct spinlock lock;	// guards the lists and counts
+	struct wbuf *full, *empty;
+	u64 nfull;		// buffers on full (read racily as a hint)
+	u64 pages;		// buffers ever made (GCSys)
+} work = {.lock = SPINLOCK_INIT("gc work")};
+
+static struct wbuf *wbuf_get_empty(void)
+{
+	spin_lock(&work.lock);
+	struct wbuf *b = work.empty;
+	if (b)
+		work.empty = b->next;
+	spin_unlock(&work.lock);
+	if (!b) {
+		b = plat_meta_alloc(0, FT_META);
+		if (!b)
+			panic("gc: out of memory for a mark work buffer on cpu %u (%lu buffers so far)",
+			      this_cpu_id(), work.pages);
+		__atomic_fetch_add(&work.pages, 1, __ATOMIC_RELAXED);
+	}
+	b->n = 0;
+	b->next = NULL;
+	return b;
+}
+
+static void wbuf_put_full(struct wbuf *b)
+{
+	spin_lock(&work.lock);
+	b->next = work.full;
+	work.full = b;
+	__atomic_store_n(&work.nfull, work.nfull + 1, __ATOMIC_RELAXED);
+	spin_unlock(&work.lock);
+}
+
+// wbuf_swap: gives back an empty buffer and takes a full one (NULL: none;
+// then b stays the caller's).
+static struct wbuf *wbuf_swap(struct wbuf *b)
+{
+	if (!__atomic_load_n(&work.nfull, __ATOMIC_RELAXED))
+		return NULL;
+	spin_lock(&work.lock);
+	struct wbuf *f = work.full;
+	if (f) {
+		work.full = f->next;
+		__atomic_store_n(&work.nfull, work.nfull - 1, __ATOMIC_RELAXED);
+		if (b) {
+			b->next = work.empty;
+			work.empty = b;
+		}
+	}
+	spin_unlock(&work.lock);
+	return f;
+}
+
+static void gcw_put(struct gcw *w, u64 obj)
+{
+	struct wbuf *b = w->cur;
+	if (!b || b->n == WBUF_OBJS) {
+		if (b) {
+			wbuf_put_full(b);
+			gc_work_available();
+		}
+		b = w->cur = wbuf_get_empty();
+	}
+	b->obj[b->n++] = obj;
+}
+
+static bool gcw_get(struct gcw *w, u64 *obj)
+{
+	struct wbuf *b = w->cur;
+	if (!b || b->n == 0) {
+		struct wbuf *f = wbuf_swap(b);
+		if (!f)
+			return false;
+		b = w->cur = f;
+	}
+	*obj = b->obj[--b->n];
+	return true;
+}
+
+void gcw_flush(struct gcw *w)
+{
+	struct wbuf *b = w->cur;
+	if (!b)
+		return;
+	w->cur = NULL;
+	if (b->n) {
+		wbuf_put_full(b);
+		return;
+	}
+	spin_lock(&work.lock);
+	b->next = work.empty;
+	work.empty = b;
+	spin_unlock(&work.lock);
+}
+
+bool work_empty(void)
+{
+	return __atomic_load_n(&work.nfull, __ATOMIC_RELAXED) == 0;
+}
+
+u64 gc_work_pages(void);
+u64 gc_work_pages(void)
+{
+	return __atomic_load_n(&work.pages, __ATOMIC_RELAXED);
+}
+
+// ---- marking one object
+
+// allocated: object idx of s is handed out. Below freeindex everything
+// is; above, the allocation bits say, and an object allocated since mark
+// began is marked already (allocated black), so a racy stale freeindex
+// only makes us skip objects that need nothing.
+static bool allocated(const struct mspan *s, u64 idx)
+{
+	if (idx < __atomic_load_n(&s->freeindex, __ATOMIC_RELAXED))
+		return true;
+	return s->allocbits[idx / 64] >> (idx % 64) & 1;
+}
+
+static void __noreturn checkmark_missed(struct gcw *w, const struct mspan *s, u64 obj)
+{
+	const struct gc_origin *o = &w->origin;
+	panic("gccheckmark: object %#lx (span %#lx, %s, elemsize %u) is reachable but concurrent mark "
+	      "missed it: reached from %s, word at %#lx (object %#lx), cycle %u",
+	      obj, s->base, spanclass_noscan(s->spanclass) ? "noscan" : "scan", s->elemsize, o->what, o->from,
+	      o->obj, gc_cycle);
+}
+
+void mark_word(struct gcw *w, u64 v)
+{
+	struct mspan *s = span_of(v);
+	if (!s || __atomic_load_n(&s->state, __ATOMIC_RELAXED) != SPAN_INUSE || !span_usable(s))
+		return;
+	u64 idx = span_object_index(s, v);
+	if (idx >= s->nelems || !allocated(s, idx))
+		return;
+	u64 obj = s->base + idx * s->elemsize;
+	if (w->check) {
+		u64 bit = 1ull << (idx % 64);
+		if (s->checkbits[idx / 64] & bit)
+			return;
+		// A stack word may be a dead slot (padding, a stale spill) below
+		// where the concurrent scan began, pointing at an object that was
+		// garbage when mark began: conservative scanning cannot tell, so
+		// unmarked objects seen only from stacks are neither failures
+		// nor followed. Global roots, registered ranges and every edge
+		// out of a marked object are verified.
+		if (!(s->markbits[idx / 64] & bit)) {
+			if (w->in_stack)
+				return;
+			checkmark_missed(w, s, obj);
+		}
+		s->checkbits[idx / 64] |= bit;
+	} else {
+		if (!span_mark(s, idx))
+			return;
+		w->bytes_marked += spanclass_size(s->spanclass) ? s->elemsize : s->npages << HEAP_PAGE_SHIFT;
+	}
+	if (!spanclass_noscan(s->spanclass))
+		gcw_put(w, obj);
+}
+
+void scan_range(struct gcw *w, u64 lo, u64 hi)
+{
+	const char *what = w->origin.what;
+	for (u64 a = ALIGN_UP(lo, 8); a + 8 <= hi; a += 8) {
+		w->origin = (struct gc_origin){what, a, 0};
+		mark_word(w, __atomic_load_n((u64 *)a, __ATOMIC_RELAXED));
+	}
+	w->scan_work += hi > lo ? hi - lo : 0;
+}
+
+// ---- scanning an object
+
+// Large objects are scanned in pieces of this size (Go's oblets), each
+// its own work item, so one object never holds a worker for long.
+#define OBLET_BYTES (128ul << 10)
+
+// scan_typed: [lo, hi) holds elements of t starting at base.
+static void scan_typed(struct gcw *w, const struct gc_type *t, u64 base, u64 lo, u64 hi, u64 obj)
+{
+	if (t->nptrs == GC_SCAN_ALL) {
+		w->origin = (struct gc_origin){"object", lo, obj};
+		for (u64 a = lo; a + 8 <= hi; a += 8) {
+			w->origin.from = a;
+			mark_word(w, __atomic_load_n((u64 *)a, __ATOMIC_RELAXED));
+		}
+		return;
+	}
+	u64 first = (lo - base) / t->size;
+	for (u64 e = base + first * t->size; e + t->size <= hi; e += t->size)
+		for (u32 i = 0; i < t->nptrs; i++) {
+			u64 a = e + (u64)t->ptr_words[i] * 8;
+			if (a < lo || a >= hi)
+				continue;
+			w->origin = (struct gc_origin){"object", a, obj};
+			mark_word(w, __atomic_load_n((u64 *)a, __ATOMIC_RELAXED));
+		}
+}
+
+static void scan_object(struct gcw *w, u64 b)
+{
+	struct mspan *s = span_of(b);
+	if (spanclass_size(s->spanclass) == 0) {	// large: b is the object or one of its oblets
+		u64 size = s->npages << HEAP_PAGE_SHIFT, end = s->base + size;
+		if (b == s->base)
+			for (u64 o = b + OBLET_BYTES; o < end; o += OBLET_BYTES)
+				gcw_put(w, o);
+		u64 hi = MIN(b + OBLET_BYTES, end);
+		scan_typed(w, s->largetype, s->base, b, hi, s->base);
+		w->scan_work += hi - b;
+		return;
+	}
+	if (s->elemsize <= HEAP_BITS_MAX_SIZE) {
+		u64 w0 = (b - s->base) / 8, words = s->elemsize / 8;
+		for (u64 i = 0; i < words; i++)
+			if (s->heapbits[(w0 + i) / 64] >> ((w0 + i) % 64) & 1) {
+				w->origin = (struct gc_origin){"object", b + i * 8, b};
+				mark_word(w, __atomic_load_n((u64 *)(b + i * 8), __ATOMIC_RELAXED));
+			}
+	} else {
+		const struct gc_type *t = *(const struct gc_type **)b;
+		if (t)	// NULL: the slot is being set up by its allocation (allocated black)
+			scan_typed(w, t, b + MALLOC_HEADER, b + MALLOC_HEADER, b + s->elemsize, b);
+	}
+	w->scan_work += s->elemsize;
+}
+
+void scan_object_contents(struct gcw *w, u64 obj)
+{
+	struct mspan *s = span_of(obj);
+	if (s && !spanclass_noscan(s->spanclass))
+		scan_object(w, obj);
+}
+
+u64 gcw_drain(struct gcw *w, u64 budget)
+{
+	u64 start = w->scan_work, b;
+	while (w->scan_work - start < budget && gcw_get(w, &b))
+		scan_object(w, b);
+	return w->scan_work - start;
+}
+
+// ---- roots
+
+extern u64 __start_gcroots[], __stop_gcroots[];
+
+#define MAX_ROOT_RANGES 64
+static struct {
+	struct spinlock lock;	// guards ranges
+	struct {
+		u64 lo, hi;
+	} ranges[MAX_ROOT_RANGES];
+	// Per cycle (reset with the world stopped by mark_prepare):
+	int globals_claimed, ranges_claimed, specials_claimed;	// atomic 0 -> 1
+	int globals_done, ranges_done, specials_done;
+	u64 stack_bytes, global_bytes;		// scanned (atomic)
+} roots = {.lock = SPINLOCK_INIT("gc roots")};
+
+bool gc_add_roots(void *p, size_t bytes)
+{
+	bool ok = false;
+	bool f = spin_lock_irqsave(&roots.lock);
+	for (int i = 0; i < MAX_ROOT_RANGES && !ok; i++)
+		if (!roots.ranges[i].hi) {
+			roots.ranges[i].lo = (u64)p;
+			roots.ranges[i].hi = (u64)p + bytes;
+			ok = true;
+		}
+	spin_unlock_irqrestore(&roots.lock, f);
+	return ok;
+}
+
+void gc_remove_roots(void *p)
+{
+	bool f = spin_lock_irqsave(&roots.lock);
+	for (int i = 0; i < MAX_ROOT_RANGES; i++)
+		if (roots.ranges[i].lo == (u64)p && roots.ranges[i].hi) {
+			roots.ranges[i].lo = roots.ranges[i].hi = 0;
+			break;
+		}
+	spin_unlock_irqrestore(&roots.lock, f);
+}
+
+static void scan_globals(struct gcw *w)
+{
+	w->origin.what = "a GC_ROOT global";
+	scan_range(w, (u64)__start_gcroots, (u64)__stop_gcroots);
+	__atomic_fetch_add(&roots.global_bytes, (u64)__stop_gcroots - (u64)__start_gcroots, __ATOMIC_RELAXED);
+}
+
+static void scan_ranges(struct gcw *w)
+{
+	w->origin.what = "a registered root range";
+	bool f = spin_lock_irqsave(&roots.lock);
+	for (int i = 0; i < MAX_ROOT_RANGES; i++)
+		if (roots.ranges[i].hi) {
+			scan_range(w, roots.ranges[i].lo, roots.ranges[i].hi);
+			__atomic_fetch_add(&roots.global_bytes, roots.ranges[i].hi - roots.ranges[i].lo,
+					   __ATOMIC_RELAXED);
+		}
+	spin_unlock_irqrestore(&roots.lock, f);
+}
+
+// scan_stack: t's stack from lo up, and its start argument (a new thread
+// holds that before its stack does). t is held, stopped, or the caller.
+static void scan_stack(struct gcw *w, struct thread *t, u64 lo)
+{
+	u64 hi = t->stack.top;
+	if (lo < t->stack.bottom || lo > hi)
+		panic("gc: thread %u (%s) has its stack pointer %#lx outside its stack [%#lx, %#lx) (cpu %u)",
+		      t->tid, t->name, lo, t->stack.bottom, hi, this_cpu_id());
+	w->origin.what = t->name;	// "stack of" is implied by a thread's name in reports
+	w->in_stack = true;
+	scan_range(w, lo, hi);
+	w->in_stack = false;
+	w->origin = (struct gc_origin){"a thread's start argument", (u64)&t->arg, 0};
+	mark_word(w, (u64)t->arg);
+	__atomic_fetch_add(&roots.stack_bytes, hi - lo, __ATOMIC_RELAXED);
+}
+
+// scan_self: the calling thread's own stack, with its callee-saved
+// registers spilled into this frame first.
+static __attribute__((noinline)) void scan_self(struct gcw *w)
+{
+	__builtin_unwind_init();
+	u64 sp;
+	__asm__ volatile("movq %%rsp, %0" : "=r"(sp));
+	scan_stack(w, thread_current(), sp);
+}
+
+static bool no_roots(const struct thread *t)
+{
+	return t->is_idle || t->gc_no_roots || t->state == TS_ZOMBIE || t->exited;
+}
+
+static bool needs_scan(const struct thread *t)
+{
+	return !no_roots(t) &&
+	       __atomic_load_n(&t->gc_scangen, __ATOMIC_RELAXED) != gc_cycle;
+}
+
+#define HOLD_BATCH 16
+struct hold_batch {
+	struct thread *t[HOLD_BATCH];
+	int n;
+	bool self;		// the caller's own stack needs scanning
+	bool pending;		// some thread needs scanning and is running
+};
+
+static void hold_some(struct thread *t, void *arg)
+{
+	struct hold_batch *h = arg;
+	if (!needs_scan(t))
+		return;
+	if (t == thread_current())
+		h->self = true;
+	else if (h->n < HOLD_BATCH && thread_try_hold(t))
+		h->t[h->n++] = t;
+	else
+		h->pending = true;
+}
+
+// scan_stacks_some: scans a batch of stacks of threads that are switched
+// out (held meanwhile) and the caller's own; false if none was scanned.
+static bool scan_stacks_some(void)
+{
+	struct hold_batch h = {0};
+	// Preemption is disabled from before the first hold to after the
+	// last release: a CPU that picks a held thread waits for it with
+	// interrupts off, and if this thread were switched out meanwhile, that
+	// CPU (perhaps this one) would wait forever.
+	preempt_disable();
+	thread_for_each(hold_some, &h);
+	struct gcw *w = &gcws[this_cpu_id()];
+	for (int i = 0; i < h.n; i++) {
+		scan_stack(w, h.t[i], h.t[i]->rsp);
+		__atomic_store_n(&h.t[i]->gc_scangen, gc_cycle, __ATOMIC_RELAXED);
+		thread_unhold(h.t[i]);
+	}
+	if (h.self) {
+		scan_self(w);
+		__atomic_store_n(&thread_current()->gc_scangen, gc_cycle, __ATOMIC_RELAXED);
+	}
+	preempt_enable();
+	return h.n || h.self;
+}
+
+void mark_prepare(void)
+{
+	roots.globals_claimed = roots.ranges_claimed = roots.specials_claimed = 0;
+	roots.globals_done = roots.ranges_done = roots.specials_done = 0;
+	roots.stack_bytes = roots.global_bytes = 0;
+}
+
+// run_root_job: scans one root job if this caller claims it first.
+static bool run_root_job(int *claimed, int *done, void (*scan)(struct gcw *w))
+{
+	int zero = 0;
+	if (!__atomic_compare_exchange_n(claimed, &zero, 1, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return false;
+	preempt_disable();
+	scan(&gcws[this_cpu_id()]);
+	preempt_enable();
+	__atomic_store_n(done, 1, __ATOMIC_RELEASE);
+	return true;
+}
+
+bool mark_roots_some(void)
+{
+	return run_root_job(&roots.globals_claimed, &roots.globals_done, scan_globals) ||
+	       run_root_job(&roots.ranges_claimed, &roots.ranges_done, scan_ranges) ||
+	       run_root_job(&roots.specials_claimed, &roots.specials_done, specials_scan_roots) || scan_stacks_some();
+}
+
+struct stopped_scan {
+	struct gcw *w;
+	u32 n;
+	bool all;		// checkmark: every thread, scanned or not
+};
+
+static void scan_stopped(struct thread *t, void *arg)
+{
+	struct stopped_scan *ss = arg;
+	if (no_roots(t) || t == thread_current())
+		return;
+	if (!ss->all && __atomic_load_n(&t->gc_scangen, __ATOMIC_RELAXED) == gc_cycle)
+		return;
+	// Switched out (rsp saved by the switch) or parked by stw_park,
+	// which saved rsp too.
+	scan_stack(ss->w, t, t->rsp);
+	if (!ss->all)
+		t->gc_scangen = gc_cycle;
+	ss->n++;
+}
+
+u32 mark_stacks_stopped(struct gcw *w)
+{
+	struct stopped_scan ss = {w, 0, false};
+	thread_for_each(scan_stopped, &ss);
+	struct thread *me = thread_current();
+	if (!no_roots(me) && me->gc_scangen != gc_cycle) {
+		scan_self(w);
+		me->gc_scangen = gc_cycle;
+		ss.n++;
+	}
+	return ss.n;
+}
+
+static void any_unscanned(struct thread *t, void *arg)
+{
+	if (needs_scan(t))
+		*(bool *)arg = true;
+}
+
+bool mark_roots_done(void)
+{
+	bool pending = false;
+	thread_for_each(any_unscanned, &pending);
+	return !pending && __atomic_load_n(&roots.globals_done, __ATOMIC_ACQUIRE) &&
+	       __atomic_load_n(&roots.ranges_done, __ATOMIC_ACQUIRE) &&
+	       __atomic_load_n(&roots.specials_done, __ATOMIC_ACQUIRE);
+}
+
+u64 mark_root_bytes(u64 *stacks, u64 *globals)
+{
+	*stacks = roots.stack_bytes;
+	*globals = roots.global_bytes;
+	return *stacks + *globals;
+}
+
+void scan_all_roots(struct gcw *w)
+{
+	scan_globals(w);
+	scan_ranges(w);
+	specials_scan_roots(w);
+	struct stopped_scan ss = {w, 0, true};
+	thread_for_each(scan_stopped, &ss);
+	if (!no_roots(thread_current()))
+		scan_self(w);
+}
+
+void mark_init(void)
+{
+	spin_init(&work.lock, "gc work");
+	spin_init(&roots.lock, "gc roots");
+}
+
+bool gc_is_marked(const void *p)
+{
+	struct mspan *s = span_of((u64)p);
+	if (!s || s->state != SPAN_INUSE || !span_usable(s))
+		return false;
+	u64 idx = span_object_index(s, (u64)p);
+	return idx < s->nelems && (s->markbits[idx / 64] >> (idx % 64) & 1);
+}
