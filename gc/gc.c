@@ -111,7 +111,6 @@ static struct {
 	struct waitq assist_wq;	// assists with debt and nothing to do wait for credit
 	u32 assist_waiting;	// threads on assist_wq (gc.lock)
 	u64 last_scan_work;
-	u64 mark_start_ns;
 	u64 worker_ns, assist_ns, idle_ns;	// this cycle's CPU time (atomic adds)
 	u64 cpu_ns;		// all cycles: STW x CPUs + workers + assists (atomic adds)
 	u64 memlimit;		// GOMEMLIMIT, bytes; UINT64_MAX: none
@@ -124,7 +123,6 @@ static struct {
 	int lim_on;		// assists are off (read racily)
 	u64 lim_engaged;	// times it turned on
 	u64 assists;		// assist calls that did work or tried (atomic)
-	u64 assist_wait_ns;	// time allocating threads spent assisting or waiting
 	// Statistics (MemStats), written by the gc thread with the world stopped.
 	u64 num_gc, num_forced, pause_total, last_gc, next_gc;
 	u64 pause_ns[256], pause_end[256];
@@ -237,7 +235,8 @@ void gc_work_available(void)
 	spin_unlock_irqrestore(&gc.lock, f);
 }
 
-// wake_assists: the workers made credit, or mark is over.
+// wake_assists: the workers made credit. The unlocked check may miss an
+// assist just going to sleep; the next chunk or the end of mark wakes it.
 static void wake_assists(void)
 {
 	if (!__atomic_load_n(&gc.assist_waiting, __ATOMIC_RELAXED))
@@ -366,7 +365,6 @@ static void gc_assist(u64 bytes)
 	t->gc_assist_debt += (i64)(bytes * assist_ratio() / 1024);
 	if (t->gc_assist_debt < (i64)(16 << 10))
 		return;		// pay in chunks
-	u64 t0 = nsec();
 	__atomic_fetch_add(&gc.assists, 1, __ATOMIC_RELAXED);
 	while (t->gc_assist_debt > 0 && __atomic_load_n(&gc.mark_on, __ATOMIC_ACQUIRE)) {
 		limiter_update();
@@ -393,7 +391,6 @@ static void gc_assist(u64 bytes)
 		}
 		spin_unlock_irqrestore(&gc.lock, f);
 	}
-	gc.assist_wait_ns += nsec() - t0;	// racy sum, for reports only
 }
 
 
@@ -494,7 +491,6 @@ static bool mark_termination_try(struct cycle *c)
 static void concurrent_mark(struct cycle *c, u64 *stw2_start)
 {
 	u64 t0 = nsec();
-	gc.mark_start_ns = t0;
 	if (kconfig.gcstoptheworld) {
 		*stw2_start = nsec();
 		mark_termination_try(c);
@@ -526,7 +522,11 @@ static void concurrent_mark(struct cycle *c, u64 *stw2_start)
 		thread_yield();	// let the workers at it before looking again
 	}
 	__atomic_store_n(&gc.mark_on, false, __ATOMIC_RELEASE);
-	wake_assists();
+	// Every waiting assist, under the lock: one that saw mark_on set is
+	// on the queue by now (no lost wake-up, unlike the workers' racy hint).
+	f = spin_lock_irqsave(&gc.lock);
+	waitq_wake_all(&gc.assist_wq);
+	spin_unlock_irqrestore(&gc.lock, f);
 	c->mark_ns = *stw2_start - t0;
 }
 
