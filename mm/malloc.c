@@ -478,12 +478,6 @@ static bool find_object(const void *p, struct mspan **sp, u64 *slot)
 	if (!s || __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != SPAN_INUSE || !span_usable(s) || a < s->base ||
 	    a >= s->base + (s->npages << HEAP_PAGE_SHIFT))
 		return false;
-	// The sweeper may free the span meanwhile (its bitmaps go first, then
-	// the pointers are cleared): a NULL means the object is gone; a stale
-	// pointer still points at metadata memory, which stays mapped.
-	const u64 *allocbits = __atomic_load_n(&s->allocbits, __ATOMIC_RELAXED);
-	if (!allocbits)
-		return false;
 	if (spanclass_size(s->spanclass) == 0) {
 		*sp = s;
 		*slot = s->base;
@@ -492,9 +486,32 @@ static bool find_object(const void *p, struct mspan **sp, u64 *slot)
 	u64 idx = ((a - s->base) * s->divmagic) >> 32;
 	if (idx >= s->nelems)
 		return false;	// the span's tail
-	// Racy against the owning CPU's allocations: a snapshot.
-	if (idx >= __atomic_load_n(&s->freeindex, __ATOMIC_RELAXED) && !(allocbits[idx / 64] >> (idx % 64) & 1))
-		return false;
+	// The span's sweepgen works as a sequence count: a sweep marks the
+	// span (sweepgen - 1) before it swaps and clears bitmaps and sets it
+	// swept after (span_sweep). Read the allocation state between two
+	// equal sweepgens, neither "being swept". Still racy against the
+	// owning CPU's allocations: a snapshot.
+	for (;;) {
+		u32 sg = __atomic_load_n(&s->sweepgen, __ATOMIC_ACQUIRE);
+		if (sg == __atomic_load_n(&heap.sweepgen, __ATOMIC_RELAXED) - 1) {
+			cpu_relax();
+			continue;
+		}
+		// The sweeper may also free the span meanwhile (its bitmap
+		// pointers are cleared first): NULL means the object is gone; a
+		// stale pointer still points at metadata memory, which stays mapped.
+		const u64 *allocbits = __atomic_load_n(&s->allocbits, __ATOMIC_RELAXED);
+		if (!allocbits)
+			return false;
+		bool allocated = idx < __atomic_load_n(&s->freeindex, __ATOMIC_RELAXED) ||
+				 (__atomic_load_n(&allocbits[idx / 64], __ATOMIC_RELAXED) >> (idx % 64) & 1);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&s->sweepgen, __ATOMIC_RELAXED) != sg)
+			continue;
+		if (!allocated)
+			return false;
+		break;
+	}
 	*sp = s;
 	*slot = s->base + idx * s->elemsize;
 	return true;

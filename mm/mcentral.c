@@ -33,6 +33,11 @@ static struct mspan *take_unswept(struct mcentral *c)
 		return NULL;
 	struct mspan *s = list_entry(l->next, struct mspan, link);
 	list_remove(&s->link);
+	// "Being swept" (sweepgen - 1) before span_sweep touches a bitmap:
+	// lookups wait (mm/malloc.c find_object). The fence orders this store
+	// before the sweep's writes.
+	__atomic_store_n(&s->sweepgen, heap.sweepgen - 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
 	return s;
 }
 
@@ -204,7 +209,7 @@ void span_sweep(struct mspan *s)
 	if (cls == 0) {		// a large object: marked or freed
 		bool live = s->markbits[0] & 1;
 		s->markbits[0] = 0;
-		s->sweepgen = heap.sweepgen;
+		__atomic_store_n(&s->sweepgen, heap.sweepgen, __ATOMIC_RELEASE);	// swept
 		if (!live) {
 			spin_lock(&heap.lock);
 			heap.large_frees++;
@@ -225,7 +230,7 @@ void span_sweep(struct mspan *s)
 	memset(s->freedbits, 0, s->bitwords * 8);
 	s->freeindex = 0;
 	s->alloccount = live;
-	s->sweepgen = heap.sweepgen;
+	__atomic_store_n(&s->sweepgen, heap.sweepgen, __ATOMIC_RELEASE);	// swept: lookups may read again
 	if (freed)
 		s->needzero = true;
 	spin_lock(&heap.lock);

@@ -13,7 +13,7 @@
 //                         its CPU from, and a stop-the-world does not split)
 //   locks                 struct spinlock, spin_lock/spin_unlock (no interrupt
 //                         handler takes a heap lock), and the irqsave pair
-//   time                  nanotime()
+//   time                  nanotime(); cpu_relax() in spin-waits
 //   stop-the-world        stw_begin()/stw_end()
 //   memory                plat_meta_alloc/plat_meta_free (zeroed 4 KiB pages
 //                         for metadata), plat_heap_commit/plat_heap_release

@@ -1,6 +1,7 @@
 // The kernel names that kernel test files (tests/kernel/test_heap.c) use
 // beyond the heap's platform interface, for the hosted build: threads
-// pinned to CPUs, frame statistics, cpu_relax. The headers in kernel/ and
+// pinned to CPUs, frame statistics (cpu_relax is in the platform header).
+// The headers in kernel/ and
 // tests/kernel/ next to this file shadow the kernel's (-I tests/hosted/
 // kcompat comes first) and all lead here, so those test files compile
 // unchanged. Implemented in tests/hosted/heap_test.c.
@@ -9,8 +10,6 @@
 #include "tests/hosted/hosted.h"
 
 #define ncpus_online hosted_ncpus
-
-static inline void cpu_relax(void) { __builtin_ia32_pause(); }
 
 // thread_create: a pthread that holds CPU slot `cpu` (-1: slot 0) while it
 // runs fn(arg). thread_join waits for it and frees it; the caller gives

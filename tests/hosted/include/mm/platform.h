@@ -88,6 +88,8 @@ void hosted_stw_wait(void);
 void __noreturn hosted_preempt_underflow(void);
 
 static inline unsigned plat_ncpus(void) { return hosted_ncpus; }
+// cpu_relax: the pause in a spin-wait loop.
+static inline void cpu_relax(void) { __builtin_ia32_pause(); }
 
 // this_cpu_id: the calling thread's CPU slot. Only meaningful while it
 // holds one (every heap entry point needs one).
