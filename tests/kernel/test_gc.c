@@ -735,7 +735,7 @@ KTEST_TIMEOUT(gc, assists_happen_when_allocating_during_mark, 300000)
 	KT_ASSERT(t, helper_ok, "no memory for the live list");
 	u64 a0 = gc_assists();
 	bg.stop = 0;
-	bg.cycles = 5;
+	bg.cycles = 3;
 	struct thread *th = thread_create("collector loop", collector_loop, NULL, THREAD_ANY_CPU);
 	KT_ASSERT(t, th, "thread_create failed");
 	u64 n = 0;
@@ -743,7 +743,7 @@ KTEST_TIMEOUT(gc, assists_happen_when_allocating_during_mark, 300000)
 		new_node(n++);
 	thread_join(th);
 	in_thread(t, clear_live, NULL);
-	KT_EXPECT(t, gc_assists() > a0, "no assist in 5 cycles while allocating %lu nodes", n);
+	KT_EXPECT(t, gc_assists() > a0, "no assist in 3 cycles while allocating %lu nodes", n);
 }
 
 KTEST_TIMEOUT(gc, sweep_returns_spans_and_scavenger_releases, 300000)
@@ -792,7 +792,7 @@ KTEST_TIMEOUT(gc, memory_limit_keeps_the_heap_under_it, 300000)
 	in_thread(t, build_live, (void *)(1ul << 20));
 	bool built = helper_ok;
 	u64 peak = 0;
-	for (int i = 0; built && i < 16384; i++) {	// 64 MiB of 4 KiB garbage
+	for (int i = 0; built && i < 8192; i++) {	// 32 MiB of 4 KiB garbage
 		KT_ASSERT(t, gc_alloc_noscan(4096), "allocation %d failed: %s", i, gc_alloc_error());
 		if (i % 512 == 0)
 			peak = MAX(peak, memory_in_use(m));
@@ -803,11 +803,11 @@ KTEST_TIMEOUT(gc, memory_limit_keeps_the_heap_under_it, 300000)
 	in_thread(t, clear_live, NULL);
 	GC_STORE(groot_slots[2], NULL);
 	KT_ASSERT(t, built, "no memory for the live list");
-	KT_EXPECT(t, cycles >= 2, "GOGC off and a limit: %u cycles for 64 MiB of garbage", cycles);
+	KT_EXPECT(t, cycles >= 2, "GOGC off and a limit: %u cycles for 32 MiB of garbage", cycles);
 	// Soft, as GOMEMLIMIT is: what is allocated while a cycle marks
 	// (emulated CPUs mark slowly) and spans not yet swept push past it
-	// for a while. Bounded by twice the limit; with GOGC off and no
-	// limit the heap would hold all 64 MiB.
+	// for a while. Bounded by twice the limit (about 28 MiB); with GOGC
+	// off and no limit the heap would hold all 32 MiB.
 	kprintf("    # memory in use peaked at %lu KiB, limit %lu KiB, %u cycles\n", peak >> 10, limit >> 10, cycles);
 	KT_EXPECT(t, peak <= 2 * limit, "memory in use peaked at %lu KiB, limit %lu KiB", peak >> 10, limit >> 10);
 }
@@ -833,7 +833,7 @@ KTEST_TIMEOUT(gc, cpu_limiter_stops_a_spiral, 300000)
 	u64 e0 = gc_limiter_engaged(), cpu0 = gc_cpu_time(), t0 = nanotime();
 	u32 c0 = gc_cycles();
 	u64 i = 0;
-	for (; i < 400000; i++)	// 12 MiB of garbage
+	for (; i < 200000; i++)	// 6 MiB of garbage
 		if (!new_node(i))
 			break;
 	u64 wall = (nanotime() - t0) * ncpus_online, gc_ns = gc_cpu_time() - cpu0;
@@ -844,7 +844,7 @@ KTEST_TIMEOUT(gc, cpu_limiter_stops_a_spiral, 300000)
 	GC_STORE(groot_slots[2], NULL);
 	kprintf("    # %u cycles, GC CPU %lu of %lu ms (all CPUs), limiter engaged %lu times\n", cycles,
 		gc_ns / 1000000, wall / 1000000, engaged);
-	KT_EXPECT_EQ(t, i, 400000);	// allocation never failed: the heap grew past the limit
+	KT_EXPECT_EQ(t, i, 200000);	// allocation never failed: the heap grew past the limit
 	KT_EXPECT(t, cycles >= 2, "only %u cycles with the heap over its limit", cycles);
 	// A spiral would be ~100%; the limiter aims at 50% after its bucket
 	// (200 ms per CPU) fills. 75% leaves room for stop-the-world time
