@@ -92,7 +92,6 @@ static struct {
 	bool requested;		// the pacer asked for a cycle
 	u32 forced_pending;	// gc_collect calls waiting for a cycle of their own
 	u32 forced_started;	// forced cycles started (gc_collect waits past its ticket)
-	u32 cycles_done;
 	bool running;		// a cycle is between steps 0 and 3
 	u32 excluded;		// heap_test_collect in progress: no cycle may start
 	bool sweep_requested;
@@ -432,7 +431,6 @@ struct cycle {
 	u64 stw1_ns, mark_ns, stw2_ns;	// wall
 	u64 pause_ns;			// all stopped time
 	u64 stacks, globals;
-	u32 attempts;			// termination attempts
 };
 
 static void print_trace(const struct cycle *c);
@@ -462,16 +460,13 @@ static void sweep_termination(struct cycle *c)
 	specials_cycle_start();
 	heap.marking = 1;
 	gc_barrier_on = 1;
+	if (!kconfig.gcstoptheworld)
+		stw_end();	// (else the world stays stopped through mark termination)
 	c->stw1_ns = add_pause(t, &c->pause_ns);
-	if (kconfig.gcstoptheworld)
-		return;		// the world stays stopped through mark termination
-	stw_end();
-	c->stw1_ns = nsec() - t;
-	c->pause_ns = c->stw1_ns;
 }
 
 // mark_termination_try: world stopped. True if marking is complete.
-static bool mark_termination_try(struct cycle *c)
+static bool mark_termination_try(void)
 {
 	flush_all_gcws();
 	struct gcw *w = &gcws[this_cpu_id()];
@@ -481,11 +476,7 @@ static bool mark_termination_try(struct cycle *c)
 		return true;
 	}
 	gcw_flush(w);
-	if (!work_empty() || !mark_roots_done()) {
-		(void)c;
-		return false;
-	}
-	return true;
+	return work_empty() && mark_roots_done();
 }
 
 static void concurrent_mark(struct cycle *c, u64 *stw2_start)
@@ -493,7 +484,7 @@ static void concurrent_mark(struct cycle *c, u64 *stw2_start)
 	u64 t0 = nsec();
 	if (kconfig.gcstoptheworld) {
 		*stw2_start = nsec();
-		mark_termination_try(c);
+		mark_termination_try();
 		c->mark_ns = 0;
 		return;
 	}
@@ -509,9 +500,8 @@ static void concurrent_mark(struct cycle *c, u64 *stw2_start)
 		while (gc.nidle != gc.workers)
 			waitq_wait(&gc.gc_wq, &gc.lock);
 		spin_unlock_irqrestore(&gc.lock, f);
-		c->attempts++;
 		stw_start(stw2_start);
-		if (mark_termination_try(c))
+		if (mark_termination_try())
 			break;
 		add_pause(*stw2_start, &c->pause_ns);
 		stw_end();
@@ -600,7 +590,6 @@ static void gc_thread(void *arg)
 		run_cycle(forced);
 		f = spin_lock_irqsave(&gc.lock);
 		gc.running = false;
-		gc.cycles_done++;
 		waitq_wake_all(&gc.done_wq);
 		spin_unlock_irqrestore(&gc.lock, f);
 	}

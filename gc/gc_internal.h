@@ -64,7 +64,7 @@ bool mark_roots_done(void);
 // scan_object_contents: marks what the object at obj references (not the
 // object itself; nothing for noscan objects).
 void scan_object_contents(struct gcw *w, u64 obj);	// every root job done (world stopped)
-u64 mark_root_bytes(u64 *stacks, u64 *globals);	// scanned this cycle
+void mark_root_bytes(u64 *stacks, u64 *globals);	// scanned this cycle
 // scan_all_roots: every root, with the world stopped (checkmark).
 void scan_all_roots(struct gcw *w);
 void mark_init(void);

@@ -13,7 +13,7 @@ static struct {
 	struct spinlock lock;	// guards the lists and counts
 	struct wbuf *full, *empty;
 	u64 nfull;		// buffers on full (read racily as a hint)
-	u64 pages;		// buffers ever made (GCSys)
+	u64 pages;		// buffers ever made (for the out-of-memory report)
 } work = {.lock = SPINLOCK_INIT("gc work")};
 
 static struct wbuf *wbuf_get_empty(void)
@@ -109,12 +109,6 @@ void gcw_flush(struct gcw *w)
 bool work_empty(void)
 {
 	return __atomic_load_n(&work.nfull, __ATOMIC_RELAXED) == 0;
-}
-
-u64 gc_work_pages(void);
-u64 gc_work_pages(void)
-{
-	return __atomic_load_n(&work.pages, __ATOMIC_RELAXED);
 }
 
 // ---- marking one object
@@ -358,7 +352,6 @@ struct hold_batch {
 	struct thread *t[HOLD_BATCH];
 	int n;
 	bool self;		// the caller's own stack needs scanning
-	bool pending;		// some thread needs scanning and is running
 };
 
 static void hold_some(struct thread *t, void *arg)
@@ -369,9 +362,7 @@ static void hold_some(struct thread *t, void *arg)
 	if (t == thread_current())
 		h->self = true;
 	else if (h->n < HOLD_BATCH && thread_try_hold(t))
-		h->t[h->n++] = t;
-	else
-		h->pending = true;
+		h->t[h->n++] = t;	// else running (or the batch is full): a later pass
 }
 
 // scan_stacks_some: scans a batch of stacks of threads that are switched
@@ -475,11 +466,10 @@ bool mark_roots_done(void)
 	       __atomic_load_n(&roots.specials_done, __ATOMIC_ACQUIRE);
 }
 
-u64 mark_root_bytes(u64 *stacks, u64 *globals)
+void mark_root_bytes(u64 *stacks, u64 *globals)
 {
 	*stacks = roots.stack_bytes;
 	*globals = roots.global_bytes;
-	return *stacks + *globals;
 }
 
 void scan_all_roots(struct gcw *w)
