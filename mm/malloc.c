@@ -381,10 +381,7 @@ static __attribute__((noinline)) void *mallocgc_slow(u64 size, const struct gc_t
 			x = mallocgc_once(size, t, noscan);
 	}
 	if (x && plat_can_wait()) {
-		// Racy reads: a hint; mheap_scavenge does the real work.
-		u64 backed = (__atomic_load_n(&heap.pages_sys, __ATOMIC_RELAXED) -
-			      __atomic_load_n(&heap.pages_released, __ATOMIC_RELAXED)) << HEAP_PAGE_SHIFT;
-		u64 limit = __atomic_load_n(&heap.backed_limit, __ATOMIC_RELAXED);
+		u64 backed = heap_backed_bytes(), limit = __atomic_load_n(&heap.backed_limit, __ATOMIC_RELAXED);
 		if (backed > limit)
 			mheap_scavenge(backed - limit);
 	}

@@ -183,7 +183,7 @@ static inline struct mspan *span_of(u64 p)
 // the frame allocator; how many bytes it released. Interrupts on.
 u64 mheap_scavenge(u64 bytes);
 // heap_backed_bytes: bytes of the heap range backed by frames (in use or
-// free and not yet released).
+// free and not yet released); a racy snapshot, no lock taken.
 u64 heap_backed_bytes(void);
 // mheap_meta_stats: span structs in use / taken, and collector metadata
 // (bitmaps, arena tables) taken, in bytes.

@@ -391,10 +391,11 @@ u64 mheap_scavenge(u64 bytes)
 
 u64 heap_backed_bytes(void)
 {
-	spin_lock(&heap.lock);
-	u64 n = (heap.pages_sys - heap.pages_released) << HEAP_PAGE_SHIFT;
-	spin_unlock(&heap.lock);
-	return n;
+	// Without the heap lock: callers use it to decide whether to
+	// scavenge, and mheap_scavenge does the real work under the lock.
+	return (__atomic_load_n(&heap.pages_sys, __ATOMIC_RELAXED) -
+		__atomic_load_n(&heap.pages_released, __ATOMIC_RELAXED))
+	       << HEAP_PAGE_SHIFT;
 }
 
 void heap_set_limit(u64 bytes)
