@@ -57,8 +57,6 @@ static void in_thread(struct kt *t, void (*fn)(void *), void *arg)
 	thread_join(th);
 }
 
-static void collect(void) { gc_collect(); }
-
 static volatile u64 hidden;	// the helpers' result
 static volatile bool helper_ok;
 
@@ -88,14 +86,18 @@ KTEST(gc, unreachable_object_is_reclaimed)
 {
 	in_thread(t, make_garbage, NULL);
 	KT_ASSERT(t, helper_ok, "the fresh node is not an allocated object");
-	collect();
+	gc_collect();
 	KT_EXPECT(t, gone(t), "an unreachable node survived a collection");
 }
 
+// build_list: a list of (u64)arg nodes, keys n-1 first down to 0, under
+// groot; helper_ok says whether it is whole (else it is garbage and groot
+// is untouched), hidden holds its head.
 static void build_list(void *arg)
 {
 	struct gnode *head = NULL;
-	for (u64 i = 0; i < 1000; i++) {
+	helper_ok = false;
+	for (u64 i = 0; i < (u64)arg; i++) {
 		struct gnode *n = new_node(i);
 		if (!n)
 			return;
@@ -104,7 +106,7 @@ static void build_list(void *arg)
 	}
 	GC_STORE(groot, head);
 	hidden = hide(head);
-	(void)arg;
+	helper_ok = true;
 }
 
 static void check_list(void *arg)
@@ -120,14 +122,13 @@ static void check_list(void *arg)
 
 KTEST(gc, global_root_keeps_a_list)
 {
-	hidden = 0;
-	in_thread(t, build_list, NULL);
-	KT_ASSERT(t, hidden, "allocation failed: %s", gc_alloc_error());
-	collect();
-	collect();
+	in_thread(t, build_list, (void *)1000ul);
+	KT_ASSERT(t, helper_ok, "allocation failed: %s", gc_alloc_error());
+	gc_collect();
+	gc_collect();
 	in_thread(t, check_list, (void *)1000ul);	// and clears the root
 	KT_EXPECT(t, helper_ok, "the list lost or corrupted nodes across two collections");
-	collect();
+	gc_collect();
 	KT_EXPECT(t, gone(t), "the list survived after its root was cleared");
 }
 
@@ -167,10 +168,10 @@ KTEST(gc, cycles_and_interior_pointers)
 	hidden = 0;
 	in_thread(t, build_ring, NULL);
 	KT_ASSERT(t, hidden, "allocation failed");
-	collect();
+	gc_collect();
 	in_thread(t, check_ring, NULL);
 	KT_EXPECT(t, helper_ok, "the ring lost or corrupted nodes");
-	collect();
+	gc_collect();
 	KT_EXPECT(t, gone(t), "an unreachable ring survived");
 }
 
@@ -188,10 +189,10 @@ KTEST(gc, registered_range_is_a_root)
 {
 	KT_ASSERT(t, gc_add_roots(range_table, sizeof(range_table)), "root table full");
 	in_thread(t, fill_range, NULL);
-	collect();
+	gc_collect();
 	KT_EXPECT(t, !gone(t), "an object held by a registered range was freed");
 	gc_remove_roots(range_table);
-	collect();
+	gc_collect();
 	KT_EXPECT(t, gone(t), "an object held by an unregistered range survived");
 	range_table[2] = NULL;
 }
@@ -224,14 +225,14 @@ KTEST(gc, other_threads_stacks_are_roots)
 	KT_ASSERT(t, th, "thread_create failed");
 	while (__atomic_load_n(&holder.phase, __ATOMIC_ACQUIRE) != 1)
 		thread_yield();
-	collect();
-	collect();
+	gc_collect();
+	gc_collect();
 	hidden = holder.hidden;
 	KT_EXPECT(t, !gone(t), "a node held by another thread's stack was freed");
 	__atomic_store_n(&holder.phase, 2, __ATOMIC_RELEASE);
 	thread_join(th);
 	KT_EXPECT(t, holder.ok, "the holder found its node changed or freed");
-	collect();
+	gc_collect();
 	KT_EXPECT(t, gone(t), "the node survived its thread");
 }
 
@@ -239,7 +240,7 @@ KTEST(gc, own_stack_is_a_root)
 {
 	struct gnode *n = new_node(9);
 	KT_ASSERT(t, n, "allocation failed");
-	collect();
+	gc_collect();
 	KT_EXPECT(t, !collected(n) && n->check == 9 * CHECK_K, "a node held in a local was freed");
 	__asm__ volatile("" ::"r"(n));
 }
@@ -248,22 +249,6 @@ KTEST(gc, own_stack_is_a_root)
 // Built and checked on helper threads (a stale copy of the head on the
 // test thread's stack would keep 32 MiB alive for the tests after).
 #define CHAIN_NODES 1000000ul
-
-static void build_chain(void *arg)
-{
-	(void)arg;
-	struct gnode *head = NULL;
-	helper_ok = false;
-	for (u64 i = 0; i < CHAIN_NODES; i++) {
-		struct gnode *x = new_node(i);
-		if (!x)
-			return;	// not enough memory: the chain is garbage
-		GC_STORE(x->next, head);
-		head = x;
-	}
-	GC_STORE(groot, head);
-	helper_ok = true;
-}
 
 static void check_chain(void *arg)
 {
@@ -281,15 +266,15 @@ static void check_chain(void *arg)
 
 KTEST_TIMEOUT(gc, deep_chain_of_a_million, 300000)
 {
-	in_thread(t, build_chain, NULL);
+	in_thread(t, build_list, (void *)CHAIN_NODES);
 	if (!helper_ok) {
-		collect();
+		gc_collect();
 		kt_skip(t, "no memory for %lu nodes", CHAIN_NODES);
 	}
-	collect();
+	gc_collect();
 	in_thread(t, check_chain, NULL);
 	KT_EXPECT(t, helper_ok, "the chain lost or corrupted nodes");
-	collect();
+	gc_collect();
 }
 
 // Reclaiming frees memory: many cycles of garbage keep the heap bounded.
@@ -298,13 +283,13 @@ KTEST(gc, garbage_does_not_grow_the_heap)
 	struct memstats *m = gc_alloc_noscan(sizeof(*m));	// big for a stack
 	KT_ASSERT(t, m, "allocation failed");
 	GC_STORE(groot_slots[0], (void *)m);
-	collect();
+	gc_collect();
 	read_memstats(m);
 	u64 sys0 = m->heap_sys;
 	for (int round = 0; round < 20; round++)
 		for (int i = 0; i < 20000; i++)
 			KT_ASSERT(t, new_node((u64)i), "allocation failed in round %d: %s", round, gc_alloc_error());
-	collect();
+	gc_collect();
 	read_memstats(m);
 	KT_EXPECT(t, m->heap_sys <= sys0 + (16ul << 20), "HeapSys grew from %lu to %lu for garbage", sys0,
 		  m->heap_sys);
@@ -431,7 +416,7 @@ KTEST_TIMEOUT(gc, concurrent_mutation_with_checkmark, 300000)
 	}
 	KT_EXPECT(t, ops > 0, "the mutators did nothing");
 	memset(tables, 0, sizeof(tables));
-	collect();
+	gc_collect();
 }
 
 // ---- black allocation and assists
@@ -475,7 +460,7 @@ KTEST_TIMEOUT(gc, allocation_during_mark_survives, 300000)
 
 KTEST(gc, pacer_starts_cycles_and_gogc_changes_their_number)
 {
-	collect();
+	gc_collect();
 	int old = gc_set_percent(100);
 	u32 c0 = gc_cycles();
 	for (int i = 0; i < 200000; i++)
@@ -485,7 +470,7 @@ KTEST(gc, pacer_starts_cycles_and_gogc_changes_their_number)
 		thread_sleep(1000000);
 	u32 at100 = gc_cycles() - c0;
 	gc_set_percent(400);
-	collect();
+	gc_collect();
 	u32 c1 = gc_cycles();
 	for (int i = 0; i < 200000; i++)
 		KT_ASSERT(t, new_node((u64)i), "allocation failed: %s", gc_alloc_error());
@@ -493,7 +478,7 @@ KTEST(gc, pacer_starts_cycles_and_gogc_changes_their_number)
 		thread_sleep(1000000);
 	u32 at400 = gc_cycles() - c1 - 0;
 	gc_set_percent(-1);
-	collect();
+	gc_collect();
 	u32 c2 = gc_cycles();
 	for (int i = 0; i < 200000; i++)
 		KT_ASSERT(t, new_node((u64)i), "allocation failed: %s", gc_alloc_error());
@@ -513,7 +498,7 @@ KTEST(gc, pause_ring_and_counters)
 	GC_STORE(groot_slots[1], (void *)m);
 	read_memstats(m);
 	u64 n0 = m->num_gc, f0 = m->num_forced_gc, total0 = m->pause_total_ns;
-	collect();
+	gc_collect();
 	read_memstats(m);
 	// The pacer may have run a cycle of its own in between.
 	KT_EXPECT(t, m->num_gc >= n0 + 1 && m->num_gc <= n0 + 3, "NumGC %lu -> %lu", n0, m->num_gc);
@@ -578,17 +563,17 @@ KTEST(gc, finalizer_runs_once_after_unreachable)
 	static int cookie;
 	in_thread(t, make_finalized, &cookie);
 	KT_ASSERT(t, helper_ok, "gc_set_finalizer failed, or accepted a second finalizer");
-	collect();
+	gc_collect();
 	KT_EXPECT_EQ(t, gc_finalizers_run() - ran0, 0);
 	in_thread(t, drop_slot6, NULL);
-	collect();	// unreachable: queued, and kept for its finalizer
+	gc_collect();	// unreachable: queued, and kept for its finalizer
 	wait_finalizers(ran0 + 1);
 	KT_EXPECT_EQ(t, gc_finalizers_run() - ran0, 1);
 	KT_EXPECT_EQ(t, fin.runs, 1);
 	KT_EXPECT(t, fin.obj == hidden && fin.key == 77, "the finalizer got another object or a broken one");
 	KT_EXPECT(t, fin.arg == &cookie, "the finalizer got argument %p", fin.arg);
-	collect();
-	collect();
+	gc_collect();
+	gc_collect();
 	KT_EXPECT_EQ(t, fin.runs, 1);	// exactly once
 	KT_EXPECT(t, gone(t), "the object survived after its finalizer ran");
 	int x = 0;
@@ -608,8 +593,8 @@ KTEST(gc, cleared_finalizer_never_runs)
 	memset(&fin, 0, sizeof(fin));
 	in_thread(t, make_cleared_finalizer, NULL);
 	KT_ASSERT(t, helper_ok, "set/clear did not behave");
-	collect();
-	collect();
+	gc_collect();
+	gc_collect();
 	KT_EXPECT(t, gone(t), "the object survived");
 	KT_EXPECT_EQ(t, fin.runs, 0);
 }
@@ -637,11 +622,11 @@ KTEST(gc, weak_reference_clears_when_unreachable)
 {
 	in_thread(t, make_weak, (void *)1);	// kept by a root
 	KT_ASSERT(t, helper_ok, "gc_weak_new/get failed");
-	collect();
+	gc_collect();
 	in_thread(t, probe_weak, NULL);
 	KT_EXPECT(t, helper_ok, "a weak reference to a reachable object changed");
 	GC_STORE(groot_slots[7], NULL);
-	collect();
+	gc_collect();
 	KT_EXPECT(t, gc_weak_get(weak) == NULL, "a weak reference to an unreachable object is not NULL");
 	KT_EXPECT(t, gone(t), "the object survived");
 	gc_weak_free(weak);
@@ -675,7 +660,7 @@ KTEST(gc, pool_is_emptied_over_two_cycles)
 	struct thread *th = thread_create("pool filler", fill_pool, NULL, 0);
 	KT_ASSERT(t, th, "thread_create failed");
 	thread_join(th);
-	collect();	// the object moves to the victim cache and survives
+	gc_collect();	// the object moves to the victim cache and survives
 	th = thread_create("pool taker", take_pool, NULL, 0);
 	KT_ASSERT(t, th, "thread_create failed");
 	thread_join(th);
@@ -683,30 +668,16 @@ KTEST(gc, pool_is_emptied_over_two_cycles)
 	th = thread_create("pool filler", fill_pool, NULL, 0);
 	KT_ASSERT(t, th, "thread_create failed");
 	thread_join(th);
-	collect();
-	collect();	// unused through two cycles: dropped
+	gc_collect();
+	gc_collect();	// unused through two cycles: dropped
 	KT_EXPECT(t, gc_pool_get(&test_pool) == NULL, "the pool still had an object after two cycles");
 	KT_EXPECT(t, gone(t), "the dropped object survived");
 }
 
 // ---- assists, sweeping and scavenging, the memory limit, the CPU limiter
 
-// build_live: a list of `bytes` worth of nodes under groot (helper).
-static void build_live(void *arg)
-{
-	u64 n = (u64)arg / sizeof(struct gnode);
-	struct gnode *head = NULL;
-	helper_ok = false;
-	for (u64 i = 0; i < n; i++) {
-		struct gnode *x = new_node(i);
-		if (!x)
-			return;
-		GC_STORE(x->next, head);
-		head = x;
-	}
-	GC_STORE(groot, head);
-	helper_ok = true;
-}
+// LIVE(bytes): build_list's argument for a list of that many bytes.
+#define LIVE(bytes) ((void *)((bytes) / sizeof(struct gnode)))
 
 static void clear_live(void *arg)
 {
@@ -731,7 +702,7 @@ KTEST_TIMEOUT(gc, assists_happen_when_allocating_during_mark, 300000)
 {
 	if (kconfig.gcstoptheworld)
 		kt_skip(t, "gcstoptheworld=1: no concurrent mark to assist");
-	in_thread(t, build_live, (void *)(4ul << 20));	// marking takes a while
+	in_thread(t, build_list, LIVE(4ul << 20));	// marking takes a while
 	KT_ASSERT(t, helper_ok, "no memory for the live list");
 	u64 a0 = gc_assists();
 	bg.stop = 0;
@@ -751,16 +722,16 @@ KTEST_TIMEOUT(gc, sweep_returns_spans_and_scavenger_releases, 300000)
 	struct memstats *m = gc_alloc_noscan(sizeof(*m));
 	KT_ASSERT(t, m, "allocation failed");
 	GC_STORE(groot_slots[2], (void *)m);
-	in_thread(t, build_live, (void *)(12ul << 20));
+	in_thread(t, build_list, LIVE(12ul << 20));
 	if (!helper_ok) {
 		in_thread(t, clear_live, NULL);
-		collect();
+		gc_collect();
 		kt_skip(t, "no memory for a 12 MiB heap");
 	}
 	read_memstats(m);
 	u64 inuse0 = m->heap_inuse, rel0 = m->heap_released;
 	in_thread(t, clear_live, NULL);
-	collect();
+	gc_collect();
 	gc_wait_idle();	// the sweeper and scavenger are done
 	read_memstats(m);
 	KT_EXPECT(t, m->heap_inuse + (8ul << 20) <= inuse0, "HeapInuse %lu -> %lu after dropping 12 MiB", inuse0,
@@ -782,14 +753,14 @@ KTEST_TIMEOUT(gc, memory_limit_keeps_the_heap_under_it, 300000)
 	struct memstats *m = gc_alloc_noscan(sizeof(*m));
 	KT_ASSERT(t, m, "allocation failed");
 	GC_STORE(groot_slots[2], (void *)m);
-	collect();
+	gc_collect();
 	gc_wait_idle();
 	thread_sleep(500000000);	// the CPU limiter's bucket drains (earlier tests filled it)
 	u64 base = memory_in_use(m), limit = base + (12ul << 20);
 	int oldp = gc_set_percent(-1);	// only the limit starts cycles
 	u64 oldl = gc_set_memory_limit(limit);
 	u32 c0 = gc_cycles();
-	in_thread(t, build_live, (void *)(1ul << 20));
+	in_thread(t, build_list, LIVE(1ul << 20));
 	bool built = helper_ok;
 	u64 peak = 0;
 	for (int i = 0; built && i < 8192; i++) {	// 32 MiB of 4 KiB garbage
@@ -822,12 +793,12 @@ KTEST_TIMEOUT(gc, cpu_limiter_stops_a_spiral, 300000)
 	struct memstats *m = gc_alloc_noscan(sizeof(*m));
 	KT_ASSERT(t, m, "allocation failed");
 	GC_STORE(groot_slots[2], (void *)m);
-	in_thread(t, build_live, (void *)(6ul << 20));
+	in_thread(t, build_list, LIVE(6ul << 20));
 	if (!helper_ok) {
 		in_thread(t, clear_live, NULL);
 		kt_skip(t, "no memory for a 6 MiB heap");
 	}
-	collect();
+	gc_collect();
 	u64 base = memory_in_use(m);
 	u64 oldl = gc_set_memory_limit(base - (2ul << 20));	// under the live heap alone
 	u64 e0 = gc_limiter_engaged(), cpu0 = gc_cpu_time(), t0 = nanotime();
