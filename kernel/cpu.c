@@ -3,6 +3,7 @@
 
 #include "kernel/cpu.h"
 #include "kernel/printf.h"
+#include "kernel/spinlock.h"
 #include "kernel/string.h"
 #include "kernel/x86.h"
 
@@ -31,6 +32,7 @@ void cpu_identify(void)
 			c->model |= ((a >> 16) & 0xf) << 4;
 		c->apic = edx1 & (1u << 9);
 		c->x2apic = ecx1 & (1u << 21);
+		c->hypervisor = ecx1 & (1u << 31);
 	}
 	cpuid(0x80000000, 0, &maxext, &b, &d, &e);
 	if (maxext >= 0x80000001) {
@@ -54,6 +56,11 @@ void cpu_identify(void)
 		brand++;
 	pr_info("cpu: %s \"%s\" family %u model %u stepping %u", c->vendor, brand, c->family, c->model,
 		c->stepping);
-	pr_info("cpu: features:%s%s%s%s%s", c->apic ? " apic" : "", c->x2apic ? " x2apic" : "",
-		c->nx ? " nx" : "", c->huge_1g ? " pdpe1gb" : "", c->invariant_tsc ? " invariant-tsc" : "");
+	pr_info("cpu: features:%s%s%s%s%s%s", c->apic ? " apic" : "", c->x2apic ? " x2apic" : "",
+		c->nx ? " nx" : "", c->huge_1g ? " pdpe1gb" : "", c->invariant_tsc ? " invariant-tsc" : "",
+		c->hypervisor ? " hypervisor" : "");
+	// A guest's virtual CPUs may be descheduled by the host at any moment:
+	// a ticket lock then stalls every waiter behind one that is not
+	// running, so locks go unfair (see kernel/spinlock.h).
+	spin_unfair = c->hypervisor;
 }

@@ -18,6 +18,7 @@ struct cpuinfo {
 	char brand[49];
 	u32 family, model, stepping;
 	bool nx, huge_1g, x2apic, invariant_tsc, apic, tsc_deadline;
+	bool hypervisor;	// CPUID.1:ECX[31]: running as a guest (QEMU sets it, TCG too)
 };
 extern struct cpuinfo boot_cpu;
 

@@ -8,6 +8,7 @@
 #include "kernel/x86.h"
 
 u64 spin_lockup_ns = 10000000000ull;
+bool spin_unfair;
 
 void spin_init(struct spinlock *l, const char *name)
 {
@@ -35,11 +36,39 @@ static void __noinline lockup(struct spinlock *l, u32 ticket)
 	      __atomic_load_n(&l->serving, __ATOMIC_RELAXED), l->owner_cpu, l->owner_pc);
 }
 
+// try_free: takes l if it is free (next == serving), as a ticket holder
+// would; acquire orders the critical section after it.
+static bool try_free(struct spinlock *l)
+{
+	u32 s = __atomic_load_n(&l->serving, __ATOMIC_RELAXED), want = s;
+	return __atomic_load_n(&l->next, __ATOMIC_RELAXED) == s &&
+	       __atomic_compare_exchange_n(&l->next, &want, s + 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+// acquire_unfair: spin_unfair's acquire (spinlock.h): wait until the lock
+// is free, then race for it.
+static void acquire_unfair(struct spinlock *l)
+{
+	if (try_free(l))
+		return;
+	u64 start = nanotime();
+	for (unsigned n = 1; !try_free(l); n++) {
+		cpu_relax();
+		if ((n & 0xffff) == 0 && nanotime() - start > spin_lockup_ns)
+			lockup(l, __atomic_load_n(&l->next, __ATOMIC_RELAXED));
+	}
+}
+
 static void acquire(struct spinlock *l, void *pc)
 {
 	if (spin_held_by_me(l))
 		panic("spinlock recursion: lock %s already held by cpu %d (taken at %p)", l->name,
 		      l->owner_cpu, l->owner_pc);
+	if (spin_unfair) {
+		acquire_unfair(l);
+		note_owner(l, pc);
+		return;
+	}
 	// Relaxed is enough to take a ticket; the acquire load below orders
 	// the critical section after the lock is ours.
 	u32 t = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
@@ -91,12 +120,7 @@ bool spin_trylock_irqsave(struct spinlock *l, unsigned long spins, bool *irqs_we
 	bool f = irq_save();
 	preempt_disable();
 	for (; spins; spins--) {
-		u32 s = __atomic_load_n(&l->serving, __ATOMIC_RELAXED);
-		u32 want = s;
-		// Take the lock only if it is free (next == serving); acquire as
-		// in spin_lock_irqsave.
-		if (__atomic_compare_exchange_n(&l->next, &want, s + 1, false, __ATOMIC_ACQUIRE,
-						__ATOMIC_RELAXED)) {
+		if (try_free(l)) {
 			note_owner(l, __builtin_return_address(0));
 			*irqs_were_on = f;
 			return true;

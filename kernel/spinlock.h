@@ -10,9 +10,21 @@
 // takes must always be taken with interrupts off (irqsave / irqs_off);
 // one that no handler takes may use spin_lock, which leaves them on. Where locks nest, the lock order is
 // written beside the locks (mm/vm.c, kernel/sched.c).
+//
+// Under a hypervisor (spin_unfair, set at boot from CPUID before other
+// CPUs start) a lock is taken only when it is free, with the same two
+// counters: whichever running CPU comes first gets it. With FIFO tickets
+// a lock is handed to the next waiter even when the host has that virtual
+// CPU descheduled, and every CPU behind it waits for the host to run it
+// again; on this project's machines (QEMU's TCG, 8 virtual CPUs on 2
+// cores) that made a contended lock hand-off cost milliseconds. Linux
+// falls back to a test-and-set lock in guests for the same reason
+// (virt_spin_lock). Fairness is then the host's; lockup detection stays.
 #pragma once
 
 #include "kernel/types.h"
+
+extern bool spin_unfair;
 
 struct spinlock {
 	// next: the ticket the next locker takes; serving: the ticket that
