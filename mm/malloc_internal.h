@@ -82,6 +82,10 @@ struct mcentral {
 	// partial/full sets: index sweepgen/2 % 2 holds the swept ones.
 	struct list partial[2], full[2];
 	u64 nspans;
+	// Spans still to sweep this cycle: set with the world stopped
+	// (heap_sweep_begin), lowered under the lock. heap_sweep_one reads
+	// it without the lock to pass over swept classes.
+	u64 unswept;
 };
 
 // One per CPU. Only its CPU touches it, with preemption disabled.
@@ -128,8 +132,11 @@ struct mheap {
 	u32 sweepgen;		// +2 per collection
 	// Byte counts (heap lock): in spans, free and backed, free and released.
 	u64 pages_inuse, pages_free, pages_released, pages_sys;
-	u64 large_allocs, large_frees, large_bytes_alloc, large_bytes_freed;
-	u64 small_frees[NUM_SIZE_CLASSES];	// by test collections (later: sweeps)
+	u64 large_allocs, large_bytes_alloc;
+	// Counted by sweeps with atomic adds, read with the world stopped
+	// (sweeps run preempt-disabled, so none is half done then).
+	u64 large_frees, large_bytes_freed;
+	u64 small_frees[NUM_SIZE_CLASSES];
 	u64 tiny_allocs;	// flushed from the mcaches
 	i64 small_alloc_count[NUM_SIZE_CLASSES];	// flushed from the mcaches
 	// Span classes 0 and 1 (size class 0) hold the large object spans, on

@@ -33,6 +33,7 @@ static struct mspan *take_unswept(struct mcentral *c)
 		return NULL;
 	struct mspan *s = list_entry(l->next, struct mspan, link);
 	list_remove(&s->link);
+	__atomic_store_n(&c->unswept, c->unswept - 1, __ATOMIC_RELAXED);
 	// "Being swept" (sweepgen - 1) before span_sweep touches a bitmap:
 	// lookups wait (mm/malloc.c find_object). The fence orders this store
 	// before the sweep's writes.
@@ -154,8 +155,11 @@ void mcentral_add_large(struct mspan *s)
 void heap_sweep_begin(void)
 {
 	u64 n = 0;
-	for (unsigned sc = 0; sc < NUM_SPAN_CLASSES; sc++)
-		n += heap.central[sc].nspans;
+	for (unsigned sc = 0; sc < NUM_SPAN_CLASSES; sc++) {
+		struct mcentral *c = &heap.central[sc];
+		__atomic_store_n(&c->unswept, c->nspans, __ATOMIC_RELAXED);
+		n += c->nspans;
+	}
 	heap.sweepgen += 2;
 	__atomic_store_n(&heap.unswept, n, __ATOMIC_RELAXED);
 }
@@ -173,6 +177,8 @@ bool heap_sweep_one(void)
 	for (unsigned i = 0; i < NUM_SPAN_CLASSES; i++) {
 		unsigned sc = (start + i) % NUM_SPAN_CLASSES;
 		struct mcentral *c = &heap.central[sc];
+		if (!__atomic_load_n(&c->unswept, __ATOMIC_RELAXED))
+			continue;	// exact once zero: nothing is added until the next cycle
 		spin_lock(&c->lock);
 		struct mspan *s = take_unswept(c);
 		spin_unlock(&c->lock);
@@ -211,10 +217,8 @@ void span_sweep(struct mspan *s)
 		s->markbits[0] = 0;
 		__atomic_store_n(&s->sweepgen, heap.sweepgen, __ATOMIC_RELEASE);	// swept
 		if (!live) {
-			spin_lock(&heap.lock);
-			heap.large_frees++;
-			heap.large_bytes_freed += s->elemsize;
-			spin_unlock(&heap.lock);
+			__atomic_fetch_add(&heap.large_frees, 1, __ATOMIC_RELAXED);
+			__atomic_fetch_add(&heap.large_bytes_freed, s->elemsize, __ATOMIC_RELAXED);
 		}
 		put_swept(c, s, live);
 		return;
@@ -233,8 +237,6 @@ void span_sweep(struct mspan *s)
 	__atomic_store_n(&s->sweepgen, heap.sweepgen, __ATOMIC_RELEASE);	// swept: lookups may read again
 	if (freed)
 		s->needzero = true;
-	spin_lock(&heap.lock);
-	heap.small_frees[cls] += freed;
-	spin_unlock(&heap.lock);
+	__atomic_fetch_add(&heap.small_frees[cls], freed, __ATOMIC_RELAXED);
 	put_swept(c, s, live);
 }
