@@ -64,7 +64,9 @@
 // the limit leaves for the heap. The next cycle starts when heap.live is
 // as far below the goal as it grew during the last mark (plus 10%),
 // within 30% .. 95% of the way from marked to the goal, so marking (at
-// 25% of the CPUs, plus assists) ends near the goal. Assists: each byte
+// 25% of the CPUs, plus assists) ends near the goal. A thread whose
+// allocation crosses the trigger waits until the cycle marks (as Go's
+// gcStart holds the goroutine that starts a cycle). Assists: each byte
 // a thread allocates while marking costs it ratio bytes of scan work,
 // ratio = the scan work still expected / the bytes left to the goal; a
 // thread pays with its own work, the workers' surplus (credit), or by
@@ -87,6 +89,7 @@ static struct {
 	struct spinlock lock;	// guards the fields up to `workers` and the wait queues
 	struct waitq gc_wq;	// the gc thread waits for requests and for idle workers
 	struct waitq done_wq;	// gc_collect callers and exclude(true) wait for cycles
+	struct waitq start_wq;	// threads that crossed the trigger wait for marking to start
 	struct waitq worker_wq;	// idle workers wait for work
 	struct waitq sweep_wq;	// the sweeper waits for a cycle's end
 	bool requested;		// the pacer asked for a cycle
@@ -125,10 +128,19 @@ static struct {
 	// Statistics (MemStats), written by the gc thread with the world stopped.
 	u64 num_gc, num_forced, pause_total, last_gc, next_gc;
 	u64 pause_ns[256], pause_end[256];
+	// Measurements for benchmarks (gc.h): every single stop (STW 1, each
+	// termination attempt, STW 2) in a ring, the largest heap at the end
+	// of a mark, the last cycle's mark work. The gc thread writes them
+	// (atomically where benchmarks read them meanwhile).
+	u64 stops;		// stops logged so far
+	u64 stop_ns[GC_STOP_LOG];
+	u64 peak_heap;
+	struct gc_cycle_stats last;
 } gc = {
 	.lock = SPINLOCK_INIT("gc"),
 	.gc_wq = WAITQ_INIT(gc.gc_wq),
 	.done_wq = WAITQ_INIT(gc.done_wq),
+	.start_wq = WAITQ_INIT(gc.start_wq),
 	.worker_wq = WAITQ_INIT(gc.worker_wq),
 	.sweep_wq = WAITQ_INIT(gc.sweep_wq),
 	.assist_wq = WAITQ_INIT(gc.assist_wq),
@@ -401,11 +413,14 @@ static void stw_start(u64 *pause_start)
 	stw_begin();
 }
 
-// add_pause: the stopped time since start goes into this cycle's pause.
+// add_pause: the stopped time since start goes into this cycle's pause
+// and the log of stops.
 static u64 add_pause(u64 start, u64 *pause)
 {
 	u64 d = nsec() - start;
 	*pause += d;
+	__atomic_store_n(&gc.stop_ns[gc.stops % GC_STOP_LOG], d, __ATOMIC_RELAXED);
+	__atomic_store_n(&gc.stops, gc.stops + 1, __ATOMIC_RELEASE);	// after the entry
 	return d;
 }
 
@@ -435,6 +450,15 @@ struct cycle {
 
 static void print_trace(const struct cycle *c);
 
+// wake_starters: marking has begun, or no cycle will start for now:
+// threads waiting in gc_trigger go on.
+static void wake_starters(void)
+{
+	bool f = spin_lock_irqsave(&gc.lock);
+	waitq_wake_all(&gc.start_wq);
+	spin_unlock_irqrestore(&gc.lock, f);
+}
+
 static void sweep_termination(struct cycle *c)
 {
 	while (heap_sweep_one())
@@ -463,6 +487,7 @@ static void sweep_termination(struct cycle *c)
 	if (!kconfig.gcstoptheworld)
 		stw_end();	// (else the world stays stopped through mark termination)
 	c->stw1_ns = add_pause(t, &c->pause_ns);
+	wake_starters();
 }
 
 // mark_termination_try: world stopped. True if marking is complete.
@@ -530,6 +555,9 @@ static void mark_termination(struct cycle *c, u64 stw2_start)
 		scan += gcws[i].scan_work;
 	}
 	c->heap1 = __atomic_load_n(&heap.live, __ATOMIC_RELAXED);
+	for (u64 p = __atomic_load_n(&gc.peak_heap, __ATOMIC_RELAXED); p < c->heap1;)
+		if (__atomic_compare_exchange_n(&gc.peak_heap, &p, c->heap1, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			break;	// (a benchmark may reset it meanwhile)
 	mcache_flush_all();
 	mark_root_bytes(&c->stacks, &c->globals);
 	if (gc.checkmark)
@@ -546,6 +574,13 @@ static void mark_termination(struct cycle *c, u64 stw2_start)
 	c->goal = gc.next_gc;
 	gc.requested = false;
 	c->stw2_ns = add_pause(stw2_start, &c->pause_ns);
+	gc.last = (struct gc_cycle_stats){
+		.marked = marked,
+		.scan_work = scan,
+		.mark_cpu_ns = gc.worker_ns + gc.assist_ns + gc.idle_ns + c->pause_ns * plat_ncpus(),
+		.mark_wall_ns = c->mark_ns,
+		.pause_ns = c->pause_ns,
+	};
 	u64 end = nsec();
 	gc.num_gc++;
 	if (c->forced)
@@ -661,15 +696,24 @@ void gc_collect(void)
 		thread_yield();
 }
 
+// gc_trigger: heap.live crossed the trigger. Asks for a cycle and, as
+// Go's gcStart does for the goroutine that crossed it, waits until the
+// cycle marks (or none is coming): between the trigger and mark nothing
+// else holds an allocating thread back, and the heap would run past its
+// goal, and its memory limit, while the gc thread is still sweeping or
+// waiting for a CPU. A cycle already marking or finishing is left to its
+// assists. The collector's own threads never wait for it.
 static void gc_trigger(void)
 {
-	if (__atomic_load_n(&gc.requested, __ATOMIC_RELAXED))
-		return;
 	bool f = spin_lock_irqsave(&gc.lock);
-	if (!gc.requested && !gc.running) {
+	if (!gc.requested && !gc.running && !gc.excluded) {
 		gc.requested = true;
 		waitq_wake_all(&gc.gc_wq);
 	}
+	u32 cycle = gc_cycle;
+	if (!thread_current()->gc_no_roots)
+		while (gc.requested && !gc.excluded && gc_cycle == cycle)
+			waitq_wait(&gc.start_wq, &gc.lock);
 	spin_unlock_irqrestore(&gc.lock, f);
 }
 
@@ -686,6 +730,7 @@ static void gc_exclude(bool on)
 	bool f = spin_lock_irqsave(&gc.lock);
 	if (on) {
 		gc.excluded++;
+		waitq_wake_all(&gc.start_wq);
 		while (gc.running || gc.sweeper_busy)
 			waitq_wait(&gc.done_wq, &gc.lock);
 	} else {
@@ -756,6 +801,34 @@ bool gc_set_checkmark(bool on)
 }
 
 u32 gc_cycles(void) { return (u32)__atomic_load_n(&gc.num_gc, __ATOMIC_RELAXED); }
+
+u64 gc_stops(void) { return __atomic_load_n(&gc.stops, __ATOMIC_ACQUIRE); }
+
+u64 gc_stop_ns(u64 i)
+{
+	u64 d = __atomic_load_n(&gc.stop_ns[i % GC_STOP_LOG], __ATOMIC_RELAXED);
+	// Logged, and after the read its slot was still not the next one to
+	// be written: d is stop i's. (The fence keeps the count's load after
+	// the entry's.)
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	u64 n = gc_stops();
+	return i < n && n - i < GC_STOP_LOG ? d : UINT64_MAX;
+}
+
+u64 gc_peak_heap(bool reset)
+{
+	return reset ? __atomic_exchange_n(&gc.peak_heap, 0, __ATOMIC_RELAXED)
+		     : __atomic_load_n(&gc.peak_heap, __ATOMIC_RELAXED);
+}
+
+void gc_last_cycle(struct gc_cycle_stats *s)
+{
+	// Written with the world stopped, which cannot happen while this
+	// CPU holds a lock with interrupts off.
+	bool f = spin_lock_irqsave(&gc.lock);
+	*s = gc.last;
+	spin_unlock_irqrestore(&gc.lock, f);
+}
 
 // ---- gctrace (CONVENTIONS.md: Go's format exactly)
 

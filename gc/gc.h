@@ -128,5 +128,25 @@ bool gc_set_checkmark(bool on);
 // gc_cycles: completed cycles (NumGC).
 u32 gc_cycles(void);
 
+// ---- measurements (benchmarks)
+
+// Every stop of the world the collector makes (STW 1, each mark
+// termination attempt, STW 2; a gcstoptheworld=1 cycle is one) is logged:
+// gc_stops() counts them, gc_stop_ns(i) is the i-th one's length (ns), or
+// UINT64_MAX once the ring of the last GC_STOP_LOG has dropped it.
+#define GC_STOP_LOG 4096
+u64 gc_stops(void);
+u64 gc_stop_ns(u64 i);
+// gc_peak_heap: the largest heap.live at the end of a mark phase (where
+// a cycle's heap peaks) since the last reset; reset: return it and start over.
+u64 gc_peak_heap(bool reset);
+// The last completed cycle's mark: bytes found live, bytes scanned, CPU
+// time spent marking on all CPUs (workers, idle marking, assists, and
+// the stopped time x CPUs), the concurrent mark's wall time, the pauses.
+struct gc_cycle_stats {
+	u64 marked, scan_work, mark_cpu_ns, mark_wall_ns, pause_ns;
+};
+void gc_last_cycle(struct gc_cycle_stats *s);
+
 // For tests: the mark bit of the object holding p (false if p is in none).
 bool gc_is_marked(const void *p);

@@ -60,10 +60,11 @@ STEPS = [
     ('smp2', ['boot', '--kernel', KERNEL, '--smp', '2', '--append', 'test']),
     ('smp8', ['boot', '--kernel', KERNEL, '--smp', '8', '--append', 'test']),
     # More CPUs than the kernel supports: 64 come up, the rest are logged.
-    # The collector with its trace on: every gctrace line in Go's format;
-    # and the collector's tests with every cycle fully stopped.
+    # The collector's tests with its trace on (every gctrace line in Go's
+    # format) and gccheckmark=1 (every cycle verified, not only the
+    # mutation test's); and with every cycle fully stopped.
     ('gctrace-smp2', ['boot', '--kernel', KERNEL, '--smp', '2', '--append',
-                      'test=gc.* gctrace=1']),
+                      'test=gc.* gctrace=1 gccheckmark=1']),
     ('gcstw-smp2', ['boot', '--kernel', KERNEL, '--smp', '2', '--append',
                     'test=gc.* gcstoptheworld=1']),
     ('smp70', ['boot', '--kernel', KERNEL, '--smp', '70', '--append',

@@ -1,0 +1,316 @@
+// Collector benchmarks, with the collector on (GOGC as booted):
+//   BinaryTrees/depth=N  the Computer Language Benchmarks Game's
+//                        binary-trees, depth 18 and 20, its trees spread
+//                        over all CPUs; one op is the whole program;
+//   MarkRate             a forced cycle over a pointer-dense heap of
+//                        256 MiB; MB/s/CPU is bytes scanned per second
+//                        of marking CPU time;
+//   AllocWithGC/64B      one 64-byte typed allocation per op, dropped
+//                        at once, while the pacer runs cycles.
+// Each reports peak-heap-MB (gc_peak_heap), gc-cycles per op and the
+// max and p99 stop-the-world pause in us over every stop in the run
+// (gc_stops); MarkRate reports its rate instead of cycles.
+
+#include "gc/gc.h"
+#include "kernel/spinlock.h"
+#include "kernel/thread.h"
+#include "mm/heap.h"
+#include "tests/kernel/kbench.h"
+
+// ---- what every benchmark here reports
+
+struct gcwin {
+	u32 cycles;
+	u64 stops;
+};
+
+static void gcwin_begin(struct gcwin *w)
+{
+	gc_peak_heap(true);
+	w->cycles = gc_cycles();
+	w->stops = gc_stops();
+}
+
+// shellsort: the pauses in order (a few thousand at most).
+static void shellsort(u64 *v, u64 n)
+{
+	for (u64 gap = n / 2; gap; gap /= 2)
+		for (u64 i = gap; i < n; i++)
+			for (u64 j = i; j >= gap && v[j - gap] > v[j]; j -= gap) {
+				u64 x = v[j];
+				v[j] = v[j - gap];
+				v[j - gap] = x;
+			}
+}
+
+static u64 pause_buf[GC_STOP_LOG];
+
+// gcwin_end: peak heap, and the pauses' max and p99 (nearest rank) over
+// the stops since gcwin_begin; with more stops than the log keeps, over
+// the last GC_STOP_LOG of them. cycles: report gc-cycles per op.
+static void gcwin_end(struct kb *b, const struct gcwin *w, bool cycles)
+{
+	u64 end = gc_stops(), n = 0;
+	for (u64 i = end - MIN(end - w->stops, (u64)GC_STOP_LOG); i < end; i++) {
+		u64 d = gc_stop_ns(i);
+		if (d != UINT64_MAX)
+			pause_buf[n++] = d;
+	}
+	shellsort(pause_buf, n);
+	kb_report_metric(b, gc_peak_heap(false), 1000000, "peak-heap-MB");
+	if (cycles)
+		kb_report_metric(b, gc_cycles() - w->cycles, b->n, "gc-cycles");
+	kb_report_metric(b, n ? pause_buf[n - 1] : 0, 1000, "max-pause-us");
+	kb_report_metric(b, n ? pause_buf[(n * 99 + 99) / 100 - 1] : 0, 1000, "p99-pause-us");
+}
+
+// ---- binary-trees
+
+struct bt {
+	struct bt *l, *r;
+};
+GC_TYPE(bt_type, struct bt, l, r);
+
+// bottom_up: a full tree of the given depth (2^(depth+1) - 1 nodes), or
+// NULL if the heap ran out.
+static struct bt *bottom_up(unsigned depth)
+{
+	struct bt *n = gc_alloc(&bt_type);
+	if (!n || depth == 0)
+		return n;
+	struct bt *l = bottom_up(depth - 1), *r = bottom_up(depth - 1);
+	if (!l || !r)
+		return NULL;
+	GC_STORE(n->l, l);
+	GC_STORE(n->r, r);
+	return n;
+}
+
+static u64 check(const struct bt *n)
+{
+	return n->l ? 1 + check(n->l) + check(n->r) : 1;
+}
+
+static u64 tree_nodes(unsigned depth) { return (2ul << depth) - 1; }
+
+#define BT_MIN_DEPTH 4
+
+// One run's work: for each depth d = 4, 6, .., max, 2^(max - d + 4)
+// trees, cut into one chunk per CPU; workers take chunks in order.
+static struct {
+	struct spinlock lock;	// guards the fields below
+	struct waitq wq;	// workers wait for a run; the runner for its end
+	u64 run;		// runs started
+	bool quit;
+	unsigned max, nchunks, nworkers;
+	u32 next_chunk;		// atomic: the next chunk to take
+	u32 done_workers;
+	u64 checksum;		// sum of check() over the run's trees
+	bool failed;
+} bt = {.lock = SPINLOCK_INIT("bench bt")};
+
+static void bt_chunk(unsigned c, u64 *sum, bool *failed)
+{
+	unsigned n = bt.nworkers;
+	unsigned d = BT_MIN_DEPTH + 2 * (c / n);
+	u64 iters = 1ul << (bt.max - d + BT_MIN_DEPTH), per = (iters + n - 1) / n;
+	u64 lo = MIN(per * (c % n), iters), hi = MIN(lo + per, iters);
+	for (u64 i = lo; i < hi; i++) {
+		struct bt *t = bottom_up(d);
+		if (!t) {
+			*failed = true;
+			return;
+		}
+		*sum += check(t);
+	}
+}
+
+static void bt_worker(void *arg)
+{
+	(void)arg;
+	u64 seen = 0;
+	for (;;) {
+		bool f = spin_lock_irqsave(&bt.lock);
+		while (bt.run == seen && !bt.quit)
+			waitq_wait(&bt.wq, &bt.lock);
+		seen = bt.run;
+		bool quit = bt.quit;
+		spin_unlock_irqrestore(&bt.lock, f);
+		if (quit)
+			return;
+		u64 sum = 0;
+		bool failed = false;
+		for (u32 c; !failed && (c = __atomic_fetch_add(&bt.next_chunk, 1, __ATOMIC_RELAXED)) < bt.nchunks;)
+			bt_chunk(c, &sum, &failed);
+		f = spin_lock_irqsave(&bt.lock);
+		bt.checksum += sum;
+		bt.failed |= failed;
+		bt.done_workers++;
+		waitq_wake_all(&bt.wq);
+		spin_unlock_irqrestore(&bt.lock, f);
+	}
+}
+
+// bt_expected: the run's checksum: every tree's node count.
+static u64 bt_expected(unsigned max)
+{
+	u64 sum = 0;
+	for (unsigned d = BT_MIN_DEPTH; d <= max; d += 2)
+		sum += (1ul << (max - d + BT_MIN_DEPTH)) * tree_nodes(d);
+	return sum;
+}
+
+static void binary_trees(struct kb *b)
+{
+	unsigned max = (unsigned)b->arg, n = ncpus_online;
+	struct thread *th[MAX_CPUS];
+	bt.max = max;
+	bt.nworkers = n;
+	bt.nchunks = ((max - BT_MIN_DEPTH) / 2 + 1) * n;
+	bt.quit = false;
+	waitq_init(&bt.wq);
+	for (unsigned c = 0; c < n; c++)
+		th[c] = thread_create("bench/bt", bt_worker, NULL, (int)c);
+	struct gcwin w;
+	gcwin_begin(&w);
+	const char *why = NULL;
+	for (u64 i = 0; i < b->n && !why; i++) {
+		// The stretch tree, then the long-lived one, as the original.
+		struct bt *stretch = bottom_up(max + 1);
+		if (!stretch || check(stretch) != tree_nodes(max + 1)) {
+			why = stretch ? "wrong stretch tree" : "no memory for the stretch tree";
+			break;
+		}
+		stretch = NULL;
+		struct bt *volatile long_lived = bottom_up(max);
+		bool f = spin_lock_irqsave(&bt.lock);
+		bt.checksum = 0;
+		bt.failed = false;
+		bt.done_workers = 0;
+		bt.next_chunk = 0;
+		bt.run++;
+		waitq_wake_all(&bt.wq);
+		while (bt.done_workers < n)
+			waitq_wait(&bt.wq, &bt.lock);
+		spin_unlock_irqrestore(&bt.lock, f);
+		if (!long_lived || bt.failed)
+			why = "out of memory";
+		else if (bt.checksum != bt_expected(max) || check(long_lived) != tree_nodes(max))
+			why = "wrong node counts";
+		long_lived = NULL;
+	}
+	kb_stop_timer(b);
+	gcwin_end(b, &w, true);
+	bool f = spin_lock_irqsave(&bt.lock);
+	bt.quit = true;
+	waitq_wake_all(&bt.wq);
+	spin_unlock_irqrestore(&bt.lock, f);
+	for (unsigned c = 0; c < n; c++)
+		thread_join(th[c]);
+	if (why)
+		kb_fail(b, "depth %u: %s (%s)", max, why, gc_alloc_error());
+	kb_start_timer(b);
+}
+
+KBENCH_CASE(BinaryTrees, "depth=18", binary_trees, 18);
+KBENCH_CASE(BinaryTrees, "depth=20", binary_trees, 20);
+
+// ---- mark rate over a pointer-dense heap
+
+#define MARK_HEAP (256ul << 20)
+
+// 64-byte nodes, every word a pointer: each refers to the next 7 nodes
+// of a shuffled order, so marking chases pointers across the whole heap.
+struct mr {
+	struct mr *p[8];
+};
+GC_TYPE(mr_type, struct mr, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
+
+KBENCH(MarkRate)
+{
+	u64 n = MARK_HEAP / sizeof(struct mr);
+	kb_stop_timer(b);
+	// Built with the collector held off: the table is noscan (it is not
+	// part of what is measured), so it keeps nothing alive.
+	gc_disable();
+	struct mr **v = gc_alloc_noscan(n * sizeof(*v));
+	const char *why = v ? NULL : gc_alloc_error();
+	for (u64 i = 0; v && i < n && !why; i++)
+		if (!(v[i] = gc_alloc(&mr_type)))
+			why = gc_alloc_error();
+	if (why) {
+		v = NULL;
+		gc_enable();
+		gc_collect();
+		kb_skip(b, "no memory for a %lu MiB heap (%s): boot with more (make bench MEM=1G)", MARK_HEAP >> 20,
+			why);
+		kb_start_timer(b);
+		return;
+	}
+	u64 seed = 88172645463325252ull;
+	for (u64 i = n - 1; i > 0; i--) {	// shuffle (xorshift, Fisher-Yates)
+		seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+		u64 j = seed % (i + 1);
+		struct mr *x = v[i];
+		v[i] = v[j];
+		v[j] = x;
+	}
+	for (u64 i = 0; i < n; i++)
+		for (unsigned k = 0; k < 8; k++)
+			GC_STORE(v[i]->p[k], v[(i + 1 + k) % n]);
+	// One root holds it all (v[0] reaches every node); v goes.
+	struct mr *volatile root = v[0];
+	v = NULL;
+	gc_enable();
+	gc_collect();
+	struct gcwin w;
+	gcwin_begin(&w);
+	u64 scanned = 0, cpu = 0, least = UINT64_MAX;
+	kb_start_timer(b);
+	for (u64 i = 0; i < b->n; i++) {
+		gc_collect();
+		struct gc_cycle_stats s;
+		gc_last_cycle(&s);
+		scanned += s.scan_work;
+		cpu += s.mark_cpu_ns;
+		least = MIN(least, s.marked);
+	}
+	kb_stop_timer(b);
+	bool kept = gc_object_base(root) == root;
+	root = NULL;
+	gcwin_end(b, &w, false);
+	kb_report_metric(b, scanned * 1000, cpu ? cpu : 1, "MB/s/CPU");
+	gc_collect();
+	if (!kept || least < MARK_HEAP)
+		kb_fail(b, "a cycle found %lu bytes live of the %lu reachable%s", least, MARK_HEAP,
+			kept ? "" : ", and the root was freed");
+	kb_start_timer(b);
+}
+
+// ---- allocation with the collector on
+
+struct awg64 {
+	void *a, *b;
+	u64 x[6];
+};
+GC_TYPE(awg64_type, struct awg64, a, b);
+GC_ROOT(static void *awg_keep);
+
+KBENCH_SUB(AllocWithGC, 64B, "64B")
+{
+	struct gcwin w;
+	gcwin_begin(&w);
+	for (u64 i = 0; i < b->n; i++) {
+		struct awg64 *p = gc_alloc(&awg64_type);
+		if (!p) {
+			kb_fail(b, "allocation %lu failed: %s", i, gc_alloc_error());
+			break;
+		}
+		if (i % 1024 == 0)	// a little live data: one in 1024 stays until the next
+			GC_STORE(awg_keep, p);
+	}
+	kb_stop_timer(b);
+	GC_STORE(awg_keep, NULL);
+	gcwin_end(b, &w, true);
+	kb_start_timer(b);
+}
