@@ -45,9 +45,10 @@ extern u32 gc_cycle;		// the cycle being run or last run (1, 2, ...)
 void mark_word(struct gcw *w, u64 v);
 // scan_range: mark_word on every aligned word of [lo, hi).
 void scan_range(struct gcw *w, u64 lo, u64 hi);
-// gcw_drain: scans queued objects until about `budget` bytes are done or
-// none is left here or globally; returns the bytes scanned. Preemption
-// disabled.
+// gcw_drain: scans queued objects until about `budget` bytes are done,
+// none is left here or globally, or this CPU is wanted for a stop or a
+// switch (plat_preempt_requested; after one object at least); returns
+// the bytes scanned. Preemption disabled.
 u64 gcw_drain(struct gcw *w, u64 budget);
 // gcw_flush: moves w's queued objects to the global list (world stopped,
 // or w is this CPU's).

@@ -243,8 +243,14 @@ void scan_object_contents(struct gcw *w, u64 obj)
 u64 gcw_drain(struct gcw *w, u64 budget)
 {
 	u64 start = w->scan_work, b;
-	while (w->scan_work - start < budget && gcw_get(w, &b))
+	while (w->scan_work - start < budget && gcw_get(w, &b)) {
 		scan_object(w, b);
+		// A stop of the world (or the scheduler) is waiting for this
+		// CPU: stop here, after at least one object so the caller
+		// still sees progress, rather than at the end of the budget.
+		if (plat_preempt_requested())
+			break;
+	}
 	return w->scan_work - start;
 }
 

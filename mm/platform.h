@@ -27,7 +27,8 @@
 //                         thread_yield, thread_current, waitq_*, and for
 //                         root scanning thread_for_each, thread_try_hold/
 //                         thread_unhold, the saved rsp and stack bounds,
-//                         sched_runnable (whether a CPU has other work)
+//                         sched_runnable (whether a CPU has other work),
+//                         plat_preempt_requested()
 #pragma once
 
 #include "kernel/cpu.h"
@@ -50,6 +51,14 @@ static inline bool plat_can_wait(void) { return irqs_enabled() && preempt_count(
 // plat_in_interrupt: inside an interrupt handler, where the heap may not
 // be used (its per-CPU caches are guarded by the preemption count only).
 static inline bool plat_in_interrupt(void) { return this_cpu()->irq_depth != 0; }
+// plat_preempt_requested: a stop of the world or the scheduler waits for
+// this CPU, which is in a preempt-disabled region: long work there (the
+// collector's mark loop) should stop at the next safe step and re-enable
+// preemption. Set by this CPU's interrupts, hence the atomic load.
+static inline bool plat_preempt_requested(void)
+{
+	return __atomic_load_n(&this_cpu()->pending, __ATOMIC_RELAXED) != 0;
+}
 
 // The heap's virtual range: reserved, never mapped except by commit.
 #define PLAT_HEAP_BASE HEAP_BASE
