@@ -153,9 +153,18 @@ static struct {
 #define LIMITER_WINDOW_NS 200000000ul	// bucket capacity per CPU (Go: 1 s)
 #define LIMIT_HEADROOM_PERCENT 3	// of the memory limit, kept free
 
-// limiter_update: adds the GC CPU time since the last update to the
-// bucket and drains LIMITER_PERCENT of all CPU time; the limiter is on
-// while the bucket is full. At most once a millisecond.
+bool gc_limiter_step(u64 *bucket, u64 gc_ns, u64 dt_ns, unsigned ncpus)
+{
+	u64 cap = LIMITER_WINDOW_NS * ncpus;
+	u64 drain = dt_ns * ncpus * LIMITER_PERCENT / 100;
+	u64 b = *bucket + gc_ns;
+	b = b > drain ? b - drain : 0;
+	*bucket = MIN(b, cap);
+	return *bucket >= cap;
+}
+
+// limiter_update: feeds the GC CPU time since the last update to the
+// bucket (gc_limiter_step). At most once a millisecond.
 static void limiter_update(void)
 {
 	u64 now = nanotime();
@@ -164,14 +173,9 @@ static void limiter_update(void)
 	bool f = spin_lock_irqsave(&gc.lim_lock);
 	u64 dt = now - gc.lim_last_ns, cpu = __atomic_load_n(&gc.cpu_ns, __ATOMIC_RELAXED);
 	if (dt >= 1000000) {
-		u64 cap = LIMITER_WINDOW_NS * plat_ncpus();
-		u64 drain = dt * plat_ncpus() * LIMITER_PERCENT / 100;
-		u64 b = gc.lim_bucket + (cpu - gc.lim_last_cpu);
-		b = b > drain ? b - drain : 0;
-		gc.lim_bucket = MIN(b, cap);
+		int on = gc_limiter_step(&gc.lim_bucket, cpu - gc.lim_last_cpu, dt, plat_ncpus());
 		gc.lim_last_ns = now;
 		gc.lim_last_cpu = cpu;
-		int on = gc.lim_bucket >= cap;
 		if (on && !gc.lim_on)
 			gc.lim_engaged++;
 		__atomic_store_n(&gc.lim_on, on, __ATOMIC_RELAXED);
@@ -236,13 +240,14 @@ static u64 nsec(void) { return nanotime(); }
 
 void gc_work_available(void)
 {
-	if (!__atomic_load_n(&gc.nidle, __ATOMIC_RELAXED))
+	if (!__atomic_load_n(&gc.nidle, __ATOMIC_RELAXED) && !__atomic_load_n(&gc.assist_waiting, __ATOMIC_RELAXED))
 		return;
 	bool f = spin_lock_irqsave(&gc.lock);
 	if (gc.nidle) {
 		gc.mark_gen++;
 		waitq_wake_all(&gc.worker_wq);
 	}
+	waitq_wake_all(&gc.assist_wq);	// they may mark it themselves
 	spin_unlock_irqrestore(&gc.lock, f);
 }
 

@@ -72,7 +72,12 @@ void mark_init(void);
 
 // ---- gc.c
 // The mark phase's progress, for the workers and assists.
-void gc_work_available(void);	// wake idle workers: new global work
+// gc_limiter_step: the CPU limiter's bucket (Go's gcCPULimiter) after
+// dt_ns of wall time in which GC used gc_ns of CPU time on ncpus CPUs:
+// GC time goes in, 50% of all CPU time drains out, capped at 200 ms per
+// CPU; true (assists off) while it is full. Pure, for tests.
+bool gc_limiter_step(u64 *bucket, u64 gc_ns, u64 dt_ns, unsigned ncpus);
+void gc_work_available(void);	// new global work: wake idle workers and waiting assists
 
 // ---- special.c
 void specials_init(void);

@@ -240,11 +240,34 @@ void scan_object_contents(struct gcw *w, u64 obj)
 		scan_object(w, obj);
 }
 
+// gcw_balance: nothing is on the global list and w holds a few grey
+// objects: half of them (the oldest, nearest the roots, so the biggest
+// subgraphs) go there for idle workers and assists. Without it a depth-
+// first mark of a tree keeps all its work in one CPU's buffer, which
+// never fills, and assists elsewhere wait for credit instead of marking
+// (Go's gcWork.balance).
+#define BALANCE_MIN 8
+static void gcw_balance(struct gcw *w)
+{
+	struct wbuf *b = w->cur;
+	if (!b || b->n < BALANCE_MIN || __atomic_load_n(&work.nfull, __ATOMIC_RELAXED) || plat_ncpus() == 1)
+		return;
+	struct wbuf *half = wbuf_get_empty();
+	u64 k = b->n / 2;
+	memcpy(half->obj, b->obj, k * sizeof(b->obj[0]));
+	memmove(b->obj, b->obj + k, (b->n - k) * sizeof(b->obj[0]));
+	half->n = k;
+	b->n -= k;
+	wbuf_put_full(half);
+	gc_work_available();
+}
+
 u64 gcw_drain(struct gcw *w, u64 budget)
 {
 	u64 start = w->scan_work, b;
 	while (w->scan_work - start < budget && gcw_get(w, &b)) {
 		scan_object(w, b);
+		gcw_balance(w);
 		// A stop of the world (or the scheduler) is waiting for this
 		// CPU: stop here, after at least one object so the caller
 		// still sees progress, rather than at the end of the budget.
