@@ -154,7 +154,7 @@ class BenchCommandTest(unittest.TestCase):
         self.assertEqual(cmd[cmd.index('-append') + 1],
                          'bench=BenchmarkN* benchtime=200 loglevel=1')
         self.assertEqual(cmd[cmd.index('-smp') + 1], '1')
-        self.assertEqual(seen['timeout'], 600)
+        self.assertEqual(seen['timeout'], 1800)
 
     def test_skip_passes_and_is_printed(self):
         rc, out, err, _ = self.bench(ExtractTest.SKIP_LOG, run.EXIT_PASS)
@@ -172,7 +172,7 @@ class BenchCommandTest(unittest.TestCase):
     def test_pass_line_needs_status_33(self):
         rc, _, err, _ = self.bench(sample('bench-pass.log'), None)
         self.assertEqual(rc, 1)
-        self.assertIn('timed out after 600 s', err)
+        self.assertIn('timed out after 1800 s', err)
         rc, _, err, _ = self.bench(sample('bench-pass.log'), 0)
         self.assertEqual(rc, 1)
         self.assertIn('triple fault', err)
