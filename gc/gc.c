@@ -798,6 +798,11 @@ u64 gc_cpu_time(void) { return __atomic_load_n(&gc.cpu_ns, __ATOMIC_RELAXED); }
 u64 gc_limiter_engaged(void) { return __atomic_load_n(&gc.lim_engaged, __ATOMIC_RELAXED); }
 u64 gc_assists(void) { return __atomic_load_n(&gc.assists, __ATOMIC_RELAXED); }
 
+bool gc_set_clobberfree(bool on)
+{
+	return __atomic_exchange_n(&heap.clobberfree, on, __ATOMIC_RELAXED);
+}
+
 bool gc_set_checkmark(bool on)
 {
 	bool old = gc.checkmark;
@@ -893,6 +898,7 @@ void gc_init(void)
 	gc.memlimit = kconfig.memlimit;
 	gc.lim_last_ns = nanotime();
 	gc.checkmark = kconfig.gccheckmark;
+	gc_set_clobberfree(kconfig.clobberfree);
 	gc.workers = plat_ncpus();
 	// The collector's own threads hold no roots (only addresses of
 	// objects already marked): their stacks are not scanned, which also
@@ -912,6 +918,7 @@ void gc_init(void)
 	g->gc_no_roots = sw->gc_no_roots = true;
 	heap_set_collector(&collector);
 	gc_set_percent(gc.percent);	// paces with the memory limit too
-	pr_info("gc: concurrent mark-sweep, GOGC=%d, %u mark workers, checkmark %s%s", gc.percent, gc.workers,
-		gc.checkmark ? "on" : "off", kconfig.gcstoptheworld ? ", stop-the-world mode" : "");
+	pr_info("gc: concurrent mark-sweep, GOGC=%d, %u mark workers, checkmark %s%s%s", gc.percent, gc.workers,
+		gc.checkmark ? "on" : "off", kconfig.gcstoptheworld ? ", stop-the-world mode" : "",
+		kconfig.clobberfree ? ", clobberfree" : "");
 }

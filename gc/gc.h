@@ -125,6 +125,9 @@ u64 gc_limiter_engaged(void);	// times the CPU limiter turned on
 u64 gc_assists(void);		// assists so far
 // gc_set_checkmark: gccheckmark at run time (tests).
 bool gc_set_checkmark(bool on);
+// gc_set_clobberfree: clobberfree at run time: sweeps fill freed objects
+// with GC_CLOBBER_WORD (mm/heap.h). Returns the previous setting.
+bool gc_set_clobberfree(bool on);
 // gc_cycles: completed cycles (NumGC).
 u32 gc_cycles(void);
 

@@ -73,6 +73,10 @@ void *gc_alloc_scan(size_t size);	// every word may be a pointer
 // gc_alloc_error: why the calling thread's last allocation returned NULL.
 const char *gc_alloc_error(void);
 
+// With clobberfree=1 every word of a freed object reads this until the
+// slot is allocated again (zeroed then, as always).
+#define GC_CLOBBER_WORD 0xdeadbeefdeadbeefull
+
 // gc_object_base: for any address inside an allocated heap object
 // (interior pointers too), the address its allocation returned; NULL for
 // addresses outside allocated objects. gc_object_size: that object's

@@ -19,6 +19,12 @@ _Static_assert(MEMSTATS_NCLASSES == NUM_SIZE_CLASSES, "BySize has one entry per 
 #define ARENA_PAGES (ARENA_SIZE >> HEAP_PAGE_SHIFT)
 #define NUM_ARENAS (PLAT_HEAP_SIZE >> ARENA_SHIFT)
 #define HEAP_GROW_PAGES 512	// the heap grows its address range 4 MiB at a time
+// The range's first page is never used: PLAT_HEAP_BASE is a constant the
+// heap's own arithmetic leaves in registers and stack slots, and a stale
+// copy of it would keep whatever object sat at that address alive
+// forever (conservative stack scanning; seen from the boot stack). Objects
+// start one page in, at an address no code computes.
+#define HEAP_FIRST (PLAT_HEAP_BASE + HEAP_PAGE_SIZE)
 
 // A span class is a size class and a noscan bit: class << 1 | noscan.
 #define NUM_SPAN_CLASSES (NUM_SIZE_CLASSES * 2)
@@ -149,6 +155,10 @@ struct mheap {
 	// path, marks each new object (allocate black) and calls gc->assist.
 	// Written with the world stopped; read inside preempt-disabled regions.
 	int marking;
+	// clobberfree: sweeping fills every freed object with GC_CLOBBER_WORD
+	// (clobberfree=1; gc_init and gc_set_clobberfree set it), so a use
+	// after free reads a pattern instead of plausible data. Atomic.
+	bool clobberfree;
 	// live: bytes of objects allocated, as Go's heapLive: the free slots
 	// of spans in per-CPU caches count as allocated; reset to the marked
 	// bytes when a collection ends. Atomic.

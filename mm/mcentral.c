@@ -208,12 +208,31 @@ static void put_swept(struct mcentral *c, struct mspan *s, u32 live)
 		mheap_free(s);
 }
 
+static void clobber(u64 p, u64 bytes)
+{
+	for (u64 *w = (u64 *)p; w < (u64 *)(p + bytes); w++)
+		*w = GC_CLOBBER_WORD;
+}
+
+// clobber_freed: fills the objects this sweep frees (allocated, not
+// marked). Before the mark bits become the allocation bits.
+static void clobber_freed(struct mspan *s)
+{
+	for (u32 i = 0; i < s->nelems; i++) {
+		bool was = i < s->freeindex || (s->allocbits[i / 64] >> (i % 64) & 1);
+		if (was && !(s->markbits[i / 64] >> (i % 64) & 1))
+			clobber(s->base + (u64)i * s->elemsize, s->elemsize);
+	}
+}
+
 void span_sweep(struct mspan *s)
 {
 	unsigned cls = spanclass_size(s->spanclass);
 	struct mcentral *c = &heap.central[s->spanclass];
 	if (cls == 0) {		// a large object: marked or freed
 		bool live = s->markbits[0] & 1;
+		if (!live && __atomic_load_n(&heap.clobberfree, __ATOMIC_RELAXED))
+			clobber(s->base, s->npages << HEAP_PAGE_SHIFT);
 		s->markbits[0] = 0;
 		__atomic_store_n(&s->sweepgen, heap.sweepgen, __ATOMIC_RELEASE);	// swept
 		if (!live) {
@@ -225,6 +244,8 @@ void span_sweep(struct mspan *s)
 	}
 	u32 live = popcount_bits(s->markbits, s->nelems);
 	u32 freed = s->alloccount - live;
+	if (freed && __atomic_load_n(&heap.clobberfree, __ATOMIC_RELAXED))
+		clobber_freed(s);
 	// The marks become the allocation bits; the old allocation bits,
 	// cleared, are the next cycle's marks.
 	u64 *old = s->allocbits;

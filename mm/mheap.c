@@ -93,7 +93,7 @@ void mheap_init(void)
 		list_init(&heap.free[i]);
 	list_init(&heap.free_large);
 	list_init(&heap.inuse);
-	heap.cursor = PLAT_HEAP_BASE;
+	heap.cursor = HEAP_FIRST;
 	heap.limit = PLAT_HEAP_SIZE;
 	heap.sweepgen = 2;
 	heap.trigger = UINT64_MAX;
@@ -151,7 +151,7 @@ static void absorb(struct mspan *s, struct mspan *t)
 // merge_free: s (not on a list) joins its free neighbours and goes on its list.
 static void merge_free(struct mspan *s)
 {
-	if (s->base > PLAT_HEAP_BASE) {
+	if (s->base > HEAP_FIRST) {
 		struct mspan *prev = span_of(s->base - 1);
 		if (prev && prev->state == SPAN_FREE) {
 			list_remove(&prev->link);
@@ -427,7 +427,7 @@ bool heap_check(char *why, size_t size)
 	bool ok = true;
 	u64 inuse = 0, freep = 0, released = 0;
 	struct mspan *prev = NULL;
-	for (u64 a = PLAT_HEAP_BASE; ok && a < heap.cursor;) {
+	for (u64 a = HEAP_FIRST; ok && a < heap.cursor;) {
 		struct mspan *s = span_of(a);
 		if (!s || s->base != a || s->npages == 0) {
 			ok = fail(why, size, "page %#lx: span %p does not start here", a, s);

@@ -618,6 +618,41 @@ static void probe_weak(void *arg)
 	helper_ok = n == unhide(hidden) && n->key == 5;
 }
 
+// ---- clobberfree
+
+// make_pair: two nodes from one span; the first stays (groot_slots[4]),
+// the second is garbage (hidden). helper_ok: both made, one span.
+static void make_pair(void *arg)
+{
+	(void)arg;
+	struct gnode *a = new_node(41), *b = new_node(42);
+	helper_ok = a && b && span_of((u64)a) == span_of((u64)b);
+	GC_STORE(groot_slots[4], (void *)a);
+	hidden = hide(b);
+}
+
+KTEST(gc, clobberfree_fills_freed_objects)
+{
+	bool old = gc_set_clobberfree(true);
+	helper_ok = false;
+	for (int i = 0; i < 4 && !helper_ok; i++)	// a refill may split a pair
+		in_thread(t, make_pair, NULL);
+	KT_ASSERT(t, helper_ok, "no two nodes in one span in 4 tries");
+	gc_collect();
+	gc_set_clobberfree(old);
+	bool freed = gone(t);
+	// The kept node's span stays in use, so the freed slot is still mapped.
+	const u64 *w = unhide(hidden);
+	struct gnode *a = groot_slots[4];
+	KT_EXPECT(t, freed, "the dropped node survived");
+	for (unsigned i = 0; freed && i < sizeof(struct gnode) / 8; i++)
+		KT_EXPECT(t, w[i] == GC_CLOBBER_WORD, "word %u of the freed node %p is %#lx", i, w, w[i]);
+	KT_EXPECT(t, a->key == 41 && a->check == 41 * CHECK_K, "the live neighbour changed");
+	struct gnode *n = new_node(7);	// freed slots come back zeroed, clobbered or not
+	KT_EXPECT(t, n && !n->next && !n->other, "a new node is not zeroed");
+	GC_STORE(groot_slots[4], NULL);
+}
+
 KTEST(gc, weak_reference_clears_when_unreachable)
 {
 	in_thread(t, make_weak, (void *)1);	// kept by a root
