@@ -335,6 +335,21 @@ void pcp_drain(void)
 	pcp_exit();
 }
 
+static u64 (*reclaimer)(void);	// set once at boot (frame_set_reclaimer)
+
+void frame_set_reclaimer(u64 (*fn)(void))
+{
+	reclaimer = fn;
+}
+
+void *frame_alloc_reclaim(unsigned order, enum frame_tag tag)
+{
+	void *p = frame_alloc(order, tag);
+	if (!p && reclaimer && irqs_enabled() && preempt_count() == 0 && reclaimer())
+		p = frame_alloc(order, tag);
+	return p;
+}
+
 void *frame_alloc_zeroed(unsigned order, enum frame_tag tag)
 {
 	void *p = frame_alloc(order, tag);

@@ -73,6 +73,11 @@ void *gc_alloc_scan(size_t size);	// every word may be a pointer
 // gc_alloc_error: why the calling thread's last allocation returned NULL.
 const char *gc_alloc_error(void);
 
+// heap_release_idle: every free heap page still backed by a frame gives
+// the frame back; returns the bytes released. The caller may wait for
+// other CPUs (TLB shootdowns). The frame allocator's reclaimer.
+u64 heap_release_idle(void);
+
 // With clobberfree=1 every word of a freed object reads this until the
 // slot is allocated again (zeroed then, as always).
 #define GC_CLOBBER_WORD 0xdeadbeefdeadbeefull

@@ -251,6 +251,24 @@ static bool commit(struct mspan *s)
 	return true;
 }
 
+// split_tail: s (on no list) keeps its first `head` pages; the rest
+// becomes a span of its own, on no list, returned (NULL: no metadata,
+// s unchanged). Heap lock held.
+static struct mspan *split_tail(struct mspan *s, u64 head)
+{
+	struct mspan *rest = span_struct_alloc();
+	if (!rest)
+		return NULL;
+	rest->base = s->base + (head << HEAP_PAGE_SHIFT);
+	rest->npages = s->npages - head;
+	rest->needzero = s->needzero;
+	list_init(&rest->link);
+	list_init(&rest->all_link);
+	s->npages = head;
+	set_spans(rest);
+	return rest;
+}
+
 struct mspan *mheap_alloc(u64 npages, const char **why)
 {
 	if (npages == 0 || npages > (PLAT_HEAP_SIZE >> HEAP_PAGE_SHIFT)) {
@@ -267,20 +285,13 @@ struct mspan *mheap_alloc(u64 npages, const char **why)
 	}
 	list_remove(&s->link);
 	if (s->npages > npages) {
-		struct mspan *rest = span_struct_alloc();
+		struct mspan *rest = split_tail(s, npages);
 		if (!rest) {
 			insert_free(s);
 			spin_unlock(&heap.lock);
 			*why = "out of memory for heap metadata";
 			return NULL;
 		}
-		rest->base = s->base + (npages << HEAP_PAGE_SHIFT);
-		rest->npages = s->npages - npages;
-		rest->needzero = s->needzero;
-		list_init(&rest->link);
-		list_init(&rest->all_link);
-		s->npages = npages;
-		set_spans(rest);
 		insert_free(rest);
 	}
 	if (!commit(s)) {
@@ -335,19 +346,33 @@ static u64 backed_pages(struct mspan *s)
 	return n;
 }
 
-// take_backed_free: a free span with backed pages, taken off its list
-// (BUSY, so nobody merges with it); NULL if none. Heap lock held.
-static struct mspan *take_backed_free(void)
+// take_backed_free: at most max_pages pages of a free span, from its
+// first backed page, taken off the free lists (BUSY, so nobody merges
+// with them); the rest of the span stays free and allocatable while they
+// are released. When the whole span was taken, allocation meanwhile found
+// nothing free and grew the heap instead. NULL if no free page is backed.
+// Heap lock held.
+static struct mspan *take_backed_free(u64 max_pages)
 {
 	for (int n = 128; n >= 1; n--) {
 		struct list *l = n == 128 ? &heap.free_large : &heap.free[n];
 		list_for_each(e, l) {
 			struct mspan *s = list_entry(e, struct mspan, link);
-			if (backed_pages(s)) {
-				list_remove(&s->link);
-				s->state = SPAN_BUSY;
-				return s;
+			if (!backed_pages(s))
+				continue;
+			list_remove(&s->link);
+			u64 skip = 0;
+			while (!page_backed(page_index(s->base) + skip))
+				skip++;
+			struct mspan *rest;	// (no metadata for a split: take it whole)
+			if (skip && (rest = split_tail(s, skip))) {
+				insert_free(s);
+				s = rest;
 			}
+			if (s->npages > max_pages && (rest = split_tail(s, max_pages)))
+				insert_free(rest);
+			s->state = SPAN_BUSY;
+			return s;
 		}
 	}
 	return NULL;
@@ -358,7 +383,7 @@ u64 mheap_scavenge(u64 bytes)
 	u64 done = 0;
 	while (done < bytes) {
 		spin_lock(&heap.lock);
-		struct mspan *s = take_backed_free();
+		struct mspan *s = take_backed_free(MAX((bytes - done) >> HEAP_PAGE_SHIFT, 1ul));
 		spin_unlock(&heap.lock);
 		if (!s)
 			break;
@@ -388,6 +413,8 @@ u64 mheap_scavenge(u64 bytes)
 	}
 	return done;
 }
+
+u64 heap_release_idle(void) { return mheap_scavenge(~0ull); }
 
 u64 heap_backed_bytes(void)
 {

@@ -62,6 +62,14 @@ void mm_init(const struct bootinfo *bi);
 // May be called with interrupts on or off; never sleeps.
 void *frame_alloc(unsigned order, enum frame_tag tag);
 void *frame_alloc_zeroed(unsigned order, enum frame_tag tag);
+// frame_alloc_reclaim: frame_alloc, but when nothing is free and the
+// caller may wait for other CPUs (interrupts on, preemptible), the
+// reclaimer (the heap's idle pages, registered at boot) gives frames back
+// first and the allocation is tried again. For memory that must not fail
+// while the heap sits on idle frames: thread stacks.
+void *frame_alloc_reclaim(unsigned order, enum frame_tag tag);
+// frame_set_reclaimer: fn frees what it can and returns the bytes freed.
+void frame_set_reclaimer(u64 (*fn)(void));
 // frame_free: p must be what frame_alloc(order) returned. Freeing a frame
 // that is not allocated, with another order, unaligned or outside RAM
 // panics with the address, order and CPU.

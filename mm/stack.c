@@ -41,7 +41,9 @@ int stack_alloc(struct kstack *s, unsigned pages, const char *name)
 	u64 top = slot_base(slot) + KSTACK_SLOT_SIZE, bottom = top - (u64)pages * PAGE_SIZE;
 	u64 va;
 	for (va = bottom; va < top; va += PAGE_SIZE) {
-		void *f = frame_alloc_zeroed(0, FT_STACK);
+		void *f = frame_alloc_reclaim(0, FT_STACK);
+		if (f)
+			memset(f, 0, PAGE_SIZE);
 		if (!f || vm_map(va, virt_to_phys(f), PAGE_SIZE, VM_READ | VM_WRITE) < 0) {
 			if (f)
 				frame_free(f, 0);

@@ -835,12 +835,14 @@ KTEST_TIMEOUT(gc, memory_limit_keeps_the_heap_under_it, 300000)
 	GC_STORE(groot_slots[2], NULL);
 	KT_ASSERT(t, built, "no memory for the live list");
 	KT_EXPECT(t, cycles >= 2, "GOGC off and a limit: %u cycles for 32 MiB of garbage", cycles);
-	// Soft, as GOMEMLIMIT is: what is allocated while a cycle marks
-	// (emulated CPUs mark slowly) and spans not yet swept push past it
-	// for a while. Bounded by twice the limit (about 28 MiB); with GOGC
-	// off and no limit the heap would hold all 32 MiB.
+	// Soft, as GOMEMLIMIT is: what is allocated while a cycle marks and
+	// spans not yet swept may push past it for a while. Measured within
+	// 0.1% of it on -smp 1 to 8 (since the scavenger takes only the pages
+	// it releases); bounded at 125% (about 17 MiB). With GOGC off and no
+	// limit the heap would hold all 32 MiB.
 	kprintf("    # memory in use peaked at %lu KiB, limit %lu KiB, %u cycles\n", peak >> 10, limit >> 10, cycles);
-	KT_EXPECT(t, peak <= 2 * limit, "memory in use peaked at %lu KiB, limit %lu KiB", peak >> 10, limit >> 10);
+	KT_EXPECT(t, peak <= limit / 4 * 5, "memory in use peaked at %lu KiB, limit %lu KiB", peak >> 10,
+		  limit >> 10);
 }
 
 // The CPU limiter's bucket: GC time in, half of all CPU time out, on

@@ -14,13 +14,15 @@
 
 #define WAIT_NS 20000000000ull	// only a broken scheduler waits this long
 
+// frames_in_use: frames allocated outside the heap, which may give idle
+// frames back meanwhile to make room for stacks (frame_alloc_reclaim).
 static u64 frames_in_use(u64 *stack, u64 *meta)
 {
 	struct frame_stats s;
 	frame_stats(&s);
 	*stack = s.by_tag[FT_STACK];
 	*meta = s.by_tag[FT_META] + s.by_tag[FT_PAGETABLE];
-	return s.managed - s.free - s.pcp;
+	return s.managed - s.free - s.pcp - s.by_tag[FT_HEAP];
 }
 
 // ---- create / exit / join at scale
