@@ -190,12 +190,11 @@ void schedule(void)
 		c->slice_end = c->ticks + SCHED_SLICE_TICKS;
 		return;
 	}
-	// Take next's on_cpu flag: the CPU it left may still be saving its
-	// registers, or the collector may be scanning its stack (thread_try_hold).
-	// Acquire pairs with finish_switch's and thread_unhold's releases.
-	for (int zero = 0; !__atomic_compare_exchange_n(&next->on_cpu, &zero, 1, false, __ATOMIC_ACQUIRE,
-							 __ATOMIC_RELAXED);
-	     zero = 0)
+	// Take next's on_cpu flag, as the collector does to scan a stack: the
+	// CPU it left may still be saving its registers, or the collector may
+	// hold it. Acquire pairs with finish_switch's and thread_unhold's
+	// releases.
+	while (!thread_try_hold(next))
 		cpu_relax();
 	next->state = TS_RUNNING;
 	next->cpu = (int)c->id;
@@ -576,7 +575,7 @@ void thread_for_each(void (*fn)(struct thread *t, void *arg), void *arg)
 
 bool thread_try_hold(struct thread *t)
 {
-	int zero = 0;
+	int zero = 0;	// (schedule takes the flag the same way)
 	return __atomic_compare_exchange_n(&t->on_cpu, &zero, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
 
