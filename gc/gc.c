@@ -234,32 +234,37 @@ static void pace(void)
 	}
 }
 
-static u64 nsec(void) { return nanotime(); }
-
 // ---- the mark phase: workers and their coordination
 
-void gc_work_available(void)
+// wake_all: wakes every thread on q, one of gc's queues (under gc.lock,
+// as their waiters check their conditions under it).
+static void wake_all(struct waitq *q)
 {
-	if (!__atomic_load_n(&gc.nidle, __ATOMIC_RELAXED) && !__atomic_load_n(&gc.assist_waiting, __ATOMIC_RELAXED))
-		return;
 	bool f = spin_lock_irqsave(&gc.lock);
-	if (gc.nidle) {
-		gc.mark_gen++;
-		waitq_wake_all(&gc.worker_wq);
-	}
-	waitq_wake_all(&gc.assist_wq);	// they may mark it themselves
+	waitq_wake_all(q);
 	spin_unlock_irqrestore(&gc.lock, f);
 }
 
-// wake_assists: the workers made credit. The unlocked check may miss an
-// assist just going to sleep; the next chunk or the end of mark wakes it.
+// wake_assists: the workers made credit, or there is new work. The
+// unlocked check may miss an assist just going to sleep; the next chunk
+// or the end of mark wakes it.
 static void wake_assists(void)
 {
-	if (!__atomic_load_n(&gc.assist_waiting, __ATOMIC_RELAXED))
-		return;
-	bool f = spin_lock_irqsave(&gc.lock);
-	waitq_wake_all(&gc.assist_wq);
-	spin_unlock_irqrestore(&gc.lock, f);
+	if (__atomic_load_n(&gc.assist_waiting, __ATOMIC_RELAXED))
+		wake_all(&gc.assist_wq);
+}
+
+void gc_work_available(void)
+{
+	if (__atomic_load_n(&gc.nidle, __ATOMIC_RELAXED)) {
+		bool f = spin_lock_irqsave(&gc.lock);
+		if (gc.nidle) {
+			gc.mark_gen++;
+			waitq_wake_all(&gc.worker_wq);
+		}
+		spin_unlock_irqrestore(&gc.lock, f);
+	}
+	wake_assists();	// they may mark it themselves
 }
 
 // mark_some: one chunk of mark work on this CPU: queued objects, else a
@@ -299,12 +304,12 @@ static void mark_worker(void *arg)
 		gc.nidle--;
 		spin_unlock_irqrestore(&gc.lock, f);
 
-		u64 t0 = nsec(), mine = 0;
+		u64 t0 = nanotime(), mine = 0;
 		while (__atomic_load_n(&gc.mark_on, __ATOMIC_ACQUIRE)) {
-			u64 c0 = nsec();
+			u64 c0 = nanotime();
 			bool idle = !sched_runnable(cpu);	// nobody else wanted this CPU
 			u64 did = mark_some(WORKER_CHUNK);
-			u64 d = nsec() - c0;
+			u64 d = nanotime() - c0;
 			mine += d;
 			__atomic_fetch_add(&gc.bg_credit, (i64)did, __ATOMIC_RELAXED);
 			wake_assists();
@@ -320,7 +325,7 @@ static void mark_worker(void *arg)
 			// Over its share with other threads waiting for the CPU:
 			// sleep until back at it (at least a tick). An otherwise
 			// idle CPU marks on.
-			u64 elapsed = nsec() - t0, share = worker_share(cpu);
+			u64 elapsed = nanotime() - t0, share = worker_share(cpu);
 			if (sched_runnable(cpu) && mine * 100 > elapsed * share)
 				thread_sleep(share ? MAX(mine * 100 / share - elapsed, 1000000ul) : 1000000ul);
 			else
@@ -389,9 +394,9 @@ static void gc_assist(u64 bytes)
 		t->gc_assist_debt = take_credit(t->gc_assist_debt);
 		if (t->gc_assist_debt <= 0)
 			break;
-		u64 c0 = nsec();
+		u64 c0 = nanotime();
 		u64 did = mark_some(MIN((u64)t->gc_assist_debt, WORKER_CHUNK));
-		u64 d = nsec() - c0;
+		u64 d = nanotime() - c0;
 		__atomic_fetch_add(&gc.assist_ns, d, __ATOMIC_RELAXED);
 		add_gc_cpu(d);
 		if (did) {
@@ -414,7 +419,7 @@ static void gc_assist(u64 bytes)
 
 static void stw_start(u64 *pause_start)
 {
-	*pause_start = nsec();
+	*pause_start = nanotime();
 	stw_begin();
 }
 
@@ -422,7 +427,7 @@ static void stw_start(u64 *pause_start)
 // and the log of stops.
 static u64 add_pause(u64 start, u64 *pause)
 {
-	u64 d = nsec() - start;
+	u64 d = nanotime() - start;
 	*pause += d;
 	__atomic_store_n(&gc.stop_ns[gc.stops % GC_STOP_LOG], d, __ATOMIC_RELAXED);
 	__atomic_store_n(&gc.stops, gc.stops + 1, __ATOMIC_RELEASE);	// after the entry
@@ -455,15 +460,6 @@ struct cycle {
 
 static void print_trace(const struct cycle *c);
 
-// wake_starters: marking has begun, or no cycle will start for now:
-// threads waiting in gc_trigger go on.
-static void wake_starters(void)
-{
-	bool f = spin_lock_irqsave(&gc.lock);
-	waitq_wake_all(&gc.start_wq);
-	spin_unlock_irqrestore(&gc.lock, f);
-}
-
 static void sweep_termination(struct cycle *c)
 {
 	while (heap_sweep_one())
@@ -492,7 +488,7 @@ static void sweep_termination(struct cycle *c)
 	if (!kconfig.gcstoptheworld)
 		stw_end();	// (else the world stays stopped through mark termination)
 	c->stw1_ns = add_pause(t, &c->pause_ns);
-	wake_starters();
+	wake_all(&gc.start_wq);	// marking has begun: threads in gc_trigger go on
 }
 
 // mark_termination_try: world stopped. True if marking is complete.
@@ -511,9 +507,9 @@ static bool mark_termination_try(void)
 
 static void concurrent_mark(struct cycle *c, u64 *stw2_start)
 {
-	u64 t0 = nsec();
+	u64 t0 = nanotime();
 	if (kconfig.gcstoptheworld) {
-		*stw2_start = nsec();
+		*stw2_start = nanotime();
 		mark_termination_try();
 		c->mark_ns = 0;
 		return;
@@ -542,11 +538,9 @@ static void concurrent_mark(struct cycle *c, u64 *stw2_start)
 		thread_yield();	// let the workers at it before looking again
 	}
 	__atomic_store_n(&gc.mark_on, false, __ATOMIC_RELEASE);
-	// Every waiting assist, under the lock: one that saw mark_on set is
-	// on the queue by now (no lost wake-up, unlike the workers' racy hint).
-	f = spin_lock_irqsave(&gc.lock);
-	waitq_wake_all(&gc.assist_wq);
-	spin_unlock_irqrestore(&gc.lock, f);
+	// Every waiting assist, without wake_assists' racy check: one that
+	// saw mark_on set is on the queue by now (no lost wake-up).
+	wake_all(&gc.assist_wq);
 	c->mark_ns = *stw2_start - t0;
 }
 
@@ -583,10 +577,8 @@ static void mark_termination(struct cycle *c, u64 stw2_start)
 		.marked = marked,
 		.scan_work = scan,
 		.mark_cpu_ns = gc.worker_ns + gc.assist_ns + gc.idle_ns + c->pause_ns * plat_ncpus(),
-		.mark_wall_ns = c->mark_ns,
-		.pause_ns = c->pause_ns,
 	};
-	u64 end = nsec();
+	u64 end = nanotime();
 	gc.num_gc++;
 	if (c->forced)
 		gc.num_forced++;
@@ -600,7 +592,7 @@ static void mark_termination(struct cycle *c, u64 stw2_start)
 
 static void run_cycle(bool forced)
 {
-	struct cycle c = {.forced = forced, .start_ns = nsec()};
+	struct cycle c = {.forced = forced, .start_ns = nanotime()};
 	u64 stw2_start;
 	sweep_termination(&c);
 	concurrent_mark(&c, &stw2_start);
@@ -767,7 +759,7 @@ static void gc_stats(struct memstats *m)
 	m->next_gc = gc.next_gc;
 	memcpy(m->pause_ns, gc.pause_ns, sizeof(m->pause_ns));
 	memcpy(m->pause_end, gc.pause_end, sizeof(m->pause_end));
-	u64 now = nsec();
+	u64 now = nanotime();
 	m->gc_cpu_fraction_ppm = now ? (u32)(gc.cpu_ns * 1000000 / (now * plat_ncpus())) : 0;
 	m->enable_gc = true;
 	m->debug_gc = kconfig.gcstoptheworld != 0;
@@ -865,7 +857,6 @@ static void print_trace(const struct cycle *c)
 {
 	unsigned p = plat_ncpus();
 	char a[16], b[16], d[16], e[16], g[16], h[16], i[16], j[16];
-	u64 now = nsec();
 	u64 since = c->start_ns;
 	struct memstats m;
 	gc_stats(&m);
@@ -877,7 +868,6 @@ static void print_trace(const struct cycle *c)
 		fmt_ms(g, 16, gc.assist_ns), fmt_ms(h, 16, gc.worker_ns), fmt_ms(i, 16, gc.idle_ns),
 		fmt_ms(j, 16, c->stw2_ns * p), c->heap0 >> 20, c->heap1 >> 20, c->marked >> 20, c->goal >> 20,
 		c->stacks >> 20, c->globals >> 20, p, c->forced ? " (forced)" : "");
-	(void)now;
 }
 
 // ---- start-up
@@ -892,7 +882,6 @@ static const struct heap_collector collector = {
 
 void gc_init(void)
 {
-	mark_init();
 	specials_init();
 	gc.percent = kconfig.gcpercent;
 	gc.memlimit = kconfig.memlimit;

@@ -145,9 +145,9 @@ u64 gc_stop_ns(u64 i);
 u64 gc_peak_heap(bool reset);
 // The last completed cycle's mark: bytes found live, bytes scanned, CPU
 // time spent marking on all CPUs (workers, idle marking, assists, and
-// the stopped time x CPUs), the concurrent mark's wall time, the pauses.
+// the stopped time x CPUs).
 struct gc_cycle_stats {
-	u64 marked, scan_work, mark_cpu_ns, mark_wall_ns, pause_ns;
+	u64 marked, scan_work, mark_cpu_ns;
 };
 void gc_last_cycle(struct gc_cycle_stats *s);
 

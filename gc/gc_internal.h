@@ -68,7 +68,6 @@ void scan_object_contents(struct gcw *w, u64 obj);	// every root job done (world
 void mark_root_bytes(u64 *stacks, u64 *globals);	// scanned this cycle
 // scan_all_roots: every root, with the world stopped (checkmark).
 void scan_all_roots(struct gcw *w);
-void mark_init(void);
 
 // ---- gc.c
 // The mark phase's progress, for the workers and assists.

@@ -113,17 +113,6 @@ bool work_empty(void)
 
 // ---- marking one object
 
-// allocated: object idx of s is handed out. Below freeindex everything
-// is; above, the allocation bits say, and an object allocated since mark
-// began is marked already (allocated black), so a racy stale freeindex
-// only makes us skip objects that need nothing.
-static bool allocated(const struct mspan *s, u64 idx)
-{
-	if (idx < __atomic_load_n(&s->freeindex, __ATOMIC_RELAXED))
-		return true;
-	return s->allocbits[idx / 64] >> (idx % 64) & 1;
-}
-
 static void __noreturn checkmark_missed(struct gcw *w, const struct mspan *s, u64 obj)
 {
 	const struct gc_origin *o = &w->origin;
@@ -139,7 +128,7 @@ void mark_word(struct gcw *w, u64 v)
 	if (!s || __atomic_load_n(&s->state, __ATOMIC_RELAXED) != SPAN_INUSE || !span_usable(s))
 		return;
 	u64 idx = span_object_index(s, v);
-	if (idx >= s->nelems || !allocated(s, idx))
+	if (idx >= s->nelems || !span_allocated(s, idx))
 		return;
 	u64 obj = s->base + idx * s->elemsize;
 	if (w->check) {
@@ -161,7 +150,7 @@ void mark_word(struct gcw *w, u64 v)
 	} else {
 		if (!span_mark(s, idx))
 			return;
-		w->bytes_marked += spanclass_size(s->spanclass) ? s->elemsize : s->npages << HEAP_PAGE_SHIFT;
+		w->bytes_marked += span_elem_bytes(s);
 	}
 	if (!spanclass_noscan(s->spanclass))
 		gcw_put(w, obj);
@@ -510,12 +499,6 @@ void scan_all_roots(struct gcw *w)
 	thread_for_each(scan_stopped, &ss);
 	if (!no_roots(thread_current()))
 		scan_self(w);
-}
-
-void mark_init(void)
-{
-	spin_init(&work.lock, "gc work");
-	spin_init(&roots.lock, "gc roots");
 }
 
 bool gc_is_marked(const void *p)

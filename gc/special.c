@@ -279,7 +279,7 @@ u64 specials_mark_termination(void)
 			continue;
 		struct mspan *s = span_of(f->obj);
 		span_mark(s, span_object_index(s, f->obj));
-		resurrected += spanclass_size(s->spanclass) ? s->elemsize : s->npages << HEAP_PAGE_SHIFT;
+		resurrected += span_elem_bytes(s);
 		list_remove(&f->link);
 		list_push_back(&sp.ready, &f->link);
 		sp.queued++;

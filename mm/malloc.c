@@ -249,6 +249,14 @@ static inline void zero_object(void *x, u64 n)
 
 // ---- allocation
 
+// allocate_black: while the collector marks, a new object is marked at
+// once and counted as marked (this CPU's cache c). Preemption disabled.
+static void allocate_black(struct mcache *c, struct mspan *s, u64 obj)
+{
+	if (heap.marking && span_mark(s, span_object_index(s, obj)))
+		c->black_bytes += span_elem_bytes(s);
+}
+
 static void *alloc_large(u64 size, const struct gc_type *t, bool noscan)
 {
 	const char *why = NULL;
@@ -282,10 +290,7 @@ static void *alloc_large(u64 size, const struct gc_type *t, bool noscan)
 	s->largetype = noscan ? NULL : t;
 	if (s->needzero)
 		memset((void *)s->base, 0, npages << HEAP_PAGE_SHIFT);
-	if (heap.marking) {
-		s->markbits[0] = 1;	// allocated black
-		mcaches[this_cpu_id()]->black_bytes += npages << HEAP_PAGE_SHIFT;
-	}
+	allocate_black(mcaches[this_cpu_id()], s, s->base);
 	span_publish(s);
 	mcentral_add_large(s);
 	__atomic_fetch_add(&heap.live, npages << HEAP_PAGE_SHIFT, __ATOMIC_RELAXED);
@@ -318,8 +323,7 @@ static void *alloc_tiny(struct mcache *c, u64 size, const char **why)
 	if (!v)
 		return NULL;
 	v[0] = v[1] = 0;
-	if (heap.marking && span_mark(s, span_object_index(s, (u64)v)))	// allocated black
-		c->black_bytes += TINY_SIZE;
+	allocate_black(c, s, (u64)v);	// the whole block
 	// Keep whichever block has more room left: the new one or the old.
 	if (size < c->tinyoffset || !c->tiny) {
 		c->tiny = (u64)v;
@@ -350,8 +354,7 @@ static void *mallocgc_once(u64 size, const struct gc_type *t, bool noscan)
 		if (x) {
 			if (s->needzero)
 				zero_object(x, s->elemsize);
-			if (heap.marking && span_mark(s, span_object_index(s, (u64)x)))	// allocated black
-				c->black_bytes += s->elemsize;
+			allocate_black(c, s, (u64)x);
 			if (hdr) {
 				*(const struct gc_type **)x = t;
 				x = (char *)x + MALLOC_HEADER;
@@ -374,18 +377,20 @@ static __attribute__((noinline)) void *mallocgc_slow(u64 size, const struct gc_t
 {
 	void *x = mallocgc_once(size, t, noscan);
 	const struct heap_collector *gc = heap.gc;
-	if (!x && plat_can_wait()) {
-		if (mheap_scavenge(~0ull))
+	if (!plat_can_wait())
+		return x;	// none of what follows: it waits for other CPUs
+	if (!x) {
+		if (heap_release_idle())
 			x = mallocgc_once(size, t, noscan);
 		if (!x && gc && gc->collect())
 			x = mallocgc_once(size, t, noscan);
+		if (!x)
+			return NULL;
 	}
-	if (x && plat_can_wait()) {
-		u64 backed = heap_backed_bytes(), limit = __atomic_load_n(&heap.backed_limit, __ATOMIC_RELAXED);
-		if (backed > limit)
-			mheap_scavenge(backed - limit);
-	}
-	if (x && gc && plat_can_wait()) {
+	u64 backed = heap_backed_bytes(), limit = __atomic_load_n(&heap.backed_limit, __ATOMIC_RELAXED);
+	if (backed > limit)
+		mheap_scavenge(backed - limit);
+	if (gc) {
 		if (__atomic_load_n(&heap.marking, __ATOMIC_RELAXED))
 			gc->assist(size);
 		else if (__atomic_load_n(&heap.live, __ATOMIC_RELAXED) >= __atomic_load_n(&heap.trigger, __ATOMIC_RELAXED))
@@ -535,7 +540,7 @@ size_t gc_object_size(const void *p)
 	u64 slot;
 	if (!find_object(p, &s, &slot))
 		return 0;
-	return spanclass_size(s->spanclass) == 0 ? s->npages << HEAP_PAGE_SHIFT : s->elemsize - header_of(s);
+	return span_elem_bytes(s) - header_of(s);	// (no header on a large object)
 }
 
 // ---- per-CPU caches

@@ -235,6 +235,22 @@ static inline bool span_mark(struct mspan *s, u64 idx)
 	return !(__atomic_fetch_or(w, bit, __ATOMIC_RELAXED) & bit);
 }
 
+// span_allocated: object idx of s is handed out. Below freeindex every
+// object is; at and above it, allocbits says. Against the owning CPU's
+// allocations a snapshot: a stale freeindex only misses objects allocated
+// since, which are marked already while the collector marks.
+static inline bool span_allocated(const struct mspan *s, u64 idx)
+{
+	return idx < __atomic_load_n(&s->freeindex, __ATOMIC_RELAXED) || (s->allocbits[idx / 64] >> (idx % 64) & 1);
+}
+
+// span_elem_bytes: the bytes of one object of s (a large object: its
+// whole span, which elemsize caps at 4 GiB).
+static inline u64 span_elem_bytes(const struct mspan *s)
+{
+	return spanclass_size(s->spanclass) ? s->elemsize : s->npages << HEAP_PAGE_SHIFT;
+}
+
 // span_object_index: the index of the object holding address a of span s
 // (a small-object span; large spans have one object, index 0).
 static inline u64 span_object_index(const struct mspan *s, u64 a)

@@ -218,11 +218,9 @@ static void clobber(u64 p, u64 bytes)
 // marked). Before the mark bits become the allocation bits.
 static void clobber_freed(struct mspan *s)
 {
-	for (u32 i = 0; i < s->nelems; i++) {
-		bool was = i < s->freeindex || (s->allocbits[i / 64] >> (i % 64) & 1);
-		if (was && !(s->markbits[i / 64] >> (i % 64) & 1))
+	for (u32 i = 0; i < s->nelems; i++)
+		if (span_allocated(s, i) && !(s->markbits[i / 64] >> (i % 64) & 1))
 			clobber(s->base + (u64)i * s->elemsize, s->elemsize);
-	}
 }
 
 void span_sweep(struct mspan *s)

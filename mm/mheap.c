@@ -321,9 +321,8 @@ void mheap_free(struct mspan *s)
 	bits_free(s->markbits, s->bitwords);
 	bits_free(s->freedbits, s->bitwords);
 	bits_free(s->checkbits, s->bitwords);
-	s->checkbits = NULL;
 	bits_free(s->heapbits, (u32)(s->npages * (HEAP_PAGE_SIZE / 64 / 8)));
-	s->allocbits = s->markbits = s->freedbits = s->heapbits = NULL;
+	s->allocbits = s->markbits = s->freedbits = s->heapbits = s->checkbits = NULL;
 	spin_lock(&heap.lock);
 	if (s->state != SPAN_INUSE)
 		panic("mheap_free: span %p at %#lx (%lu pages) is %s, not in use", s, s->base, s->npages,
