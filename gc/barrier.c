@@ -15,20 +15,12 @@ void gc_barrier_shade(void *old, void *val)
 
 void gc_copy_ptrs(void **dst, void *const *src, size_t n)
 {
-	// In pieces, so a long copy does not hold off a stop-the-world.
+	// Slot by slot through the store barrier, so a long copy never holds
+	// off a stop-the-world; backward when dst overlaps src's tail.
 	bool backward = dst > src && (u64)dst < (u64)(src + n);
-	for (size_t done = 0; done < n;) {
-		size_t k = MIN(n - done, (size_t)256);
-		preempt_disable();
-		for (size_t i = 0; i < k; i++) {
-			size_t j = backward ? n - 1 - done - i : done + i;
-			void *v = __atomic_load_n(&src[j], __ATOMIC_RELAXED);
-			if (__atomic_load_n(&gc_barrier_on, __ATOMIC_RELAXED))
-				gc_barrier_shade(__atomic_load_n(&dst[j], __ATOMIC_RELAXED), v);
-			__atomic_store_n(&dst[j], v, __ATOMIC_RELAXED);
-		}
-		preempt_enable();
-		done += k;
+	for (size_t i = 0; i < n; i++) {
+		size_t j = backward ? n - 1 - i : i;
+		gc_write_ptr(&dst[j], __atomic_load_n(&src[j], __ATOMIC_RELAXED));
 	}
 }
 

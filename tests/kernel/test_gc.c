@@ -618,6 +618,22 @@ static void probe_weak(void *arg)
 	helper_ok = n == unhide(hidden) && n->key == 5;
 }
 
+// gc_copy_ptrs is a memmove of pointers: overlapping runs either way.
+KTEST(gc, copy_ptrs_moves_overlapping_runs)
+{
+	static void *v[16];
+	for (u64 i = 0; i < 16; i++)
+		v[i] = (void *)(i + 1);	// not heap addresses: the barrier ignores them
+	gc_copy_ptrs(&v[2], &v[0], 10);	// forward overlap: copied from the end
+	for (u64 i = 0; i < 16; i++)
+		KT_EXPECT_EQ(t, (u64)v[i], i < 2 || i > 11 ? i + 1 : i - 1);
+	for (u64 i = 0; i < 16; i++)
+		v[i] = (void *)(i + 1);
+	gc_copy_ptrs(&v[0], &v[3], 10);	// backward overlap: copied from the start
+	for (u64 i = 0; i < 16; i++)
+		KT_EXPECT_EQ(t, (u64)v[i], i < 10 ? i + 4 : i + 1);
+}
+
 // ---- clobberfree
 
 // make_pair: two nodes from one span; the first stays (groot_slots[4]),
