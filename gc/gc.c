@@ -174,7 +174,7 @@ static void limiter_update(void)
 	u64 dt = now - gc.lim_last_ns, cpu = __atomic_load_n(&gc.cpu_ns, __ATOMIC_RELAXED);
 	if (dt >= 1000000) {
 		int on = gc_limiter_step(&gc.lim_bucket, cpu - gc.lim_last_cpu, dt, plat_ncpus());
-		gc.lim_last_ns = now;
+		__atomic_store_n(&gc.lim_last_ns, now, __ATOMIC_RELAXED);	// read unlocked above
 		gc.lim_last_cpu = cpu;
 		if (on && !gc.lim_on)
 			gc.lim_engaged++;
@@ -207,22 +207,20 @@ static u64 total_memory(u64 *other)
 // world stopped.
 static void pace(void)
 {
-	u64 marked = gc.last_marked, goal = UINT64_MAX;
+	u64 marked = gc.last_marked, goal = UINT64_MAX, backed_limit = UINT64_MAX, trigger;
 	if (gc.percent >= 0)
 		goal = MAX(marked + (marked + gc.last_roots) * (u64)gc.percent / 100, GC_MIN_GOAL);
-	heap.backed_limit = UINT64_MAX;
 	if (gc.memlimit != UINT64_MAX) {
 		u64 other, reserve = gc.memlimit / 100 * LIMIT_HEADROOM_PERCENT;
 		total_memory(&other);
 		u64 room = gc.memlimit > other + reserve ? gc.memlimit - other - reserve : 0;
 		goal = MIN(goal, room);
-		heap.backed_limit = gc.memlimit > other ? gc.memlimit - other : 0;
+		backed_limit = gc.memlimit > other ? gc.memlimit - other : 0;
 	}
-	gc.next_gc = goal == UINT64_MAX ? 0 : goal;
 	if (goal == UINT64_MAX) {
-		heap.trigger = UINT64_MAX;
+		trigger = UINT64_MAX;
 	} else if (goal <= marked) {
-		heap.trigger = marked;	// at once
+		trigger = marked;	// at once
 	} else {
 		// Start early enough that the heap, growing during mark as much
 		// as it did last time (and 10% more), ends at the goal; within
@@ -230,8 +228,12 @@ static void pace(void)
 		u64 run = goal - marked, grow = gc.last_growth + gc.last_growth / 10;
 		u64 at = grow < run ? run - grow : 0;
 		at = MIN(MAX(at, run * TRIGGER_MIN_PERCENT / 100), run * TRIGGER_MAX_PERCENT / 100);
-		heap.trigger = marked + at;
+		trigger = marked + at;
 	}
+	// Atomic stores: allocating threads and the scavenger read them unlocked.
+	__atomic_store_n(&heap.backed_limit, backed_limit, __ATOMIC_RELAXED);
+	__atomic_store_n(&gc.next_gc, goal == UINT64_MAX ? 0 : goal, __ATOMIC_RELAXED);
+	__atomic_store_n(&heap.trigger, trigger, __ATOMIC_RELAXED);
 }
 
 // ---- the mark phase: workers and their coordination
@@ -295,13 +297,13 @@ static void mark_worker(void *arg)
 	unsigned cpu = (unsigned)(u64)arg;
 	for (;;) {
 		bool f = spin_lock_irqsave(&gc.lock);
-		gc.nidle++;
+		__atomic_store_n(&gc.nidle, gc.nidle + 1, __ATOMIC_RELAXED);	// read unlocked as a hint
 		if (gc.nidle == gc.workers)
 			waitq_wake_all(&gc.gc_wq);	// perhaps done: the gc thread checks
 		u32 gen = gc.mark_gen;
 		while (gc.mark_gen == gen || !gc.mark_on)
 			waitq_wait(&gc.worker_wq, &gc.lock);
-		gc.nidle--;
+		__atomic_store_n(&gc.nidle, gc.nidle - 1, __ATOMIC_RELAXED);
 		spin_unlock_irqrestore(&gc.lock, f);
 
 		u64 t0 = nanotime(), mine = 0;
@@ -406,9 +408,10 @@ static void gc_assist(u64 bytes)
 		// Nothing grey here: wait for the workers' credit or the end of mark.
 		bool f = spin_lock_irqsave(&gc.lock);
 		if (gc.mark_on && __atomic_load_n(&gc.bg_credit, __ATOMIC_RELAXED) <= 0) {
-			gc.assist_waiting++;
+			// Atomic stores: wake_assists reads it unlocked.
+			__atomic_store_n(&gc.assist_waiting, gc.assist_waiting + 1, __ATOMIC_RELAXED);
 			waitq_wait(&gc.assist_wq, &gc.lock);
-			gc.assist_waiting--;
+			__atomic_store_n(&gc.assist_waiting, gc.assist_waiting - 1, __ATOMIC_RELAXED);
 		}
 		spin_unlock_irqrestore(&gc.lock, f);
 	}
@@ -634,9 +637,9 @@ static void scavenge(void)
 {
 	for (;;) {
 		u64 backed = heap_backed_bytes(), goal = __atomic_load_n(&gc.next_gc, __ATOMIC_RELAXED);
-		u64 keep = goal + goal / 10;
-		if (gc.memlimit != UINT64_MAX) {	// and 95% of the limit, whatever GOGC says
-			u64 other, cap = gc.memlimit / 100 * 95;
+		u64 keep = goal + goal / 10, limit = __atomic_load_n(&gc.memlimit, __ATOMIC_RELAXED);
+		if (limit != UINT64_MAX) {	// and 95% of the limit, whatever GOGC says
+			u64 other, cap = limit / 100 * 95;
 			total_memory(&other);
 			keep = MIN(keep, cap > other ? cap - other : 0);
 		}
@@ -760,7 +763,8 @@ static void gc_stats(struct memstats *m)
 	memcpy(m->pause_ns, gc.pause_ns, sizeof(m->pause_ns));
 	memcpy(m->pause_end, gc.pause_end, sizeof(m->pause_end));
 	u64 now = nanotime();
-	m->gc_cpu_fraction_ppm = now ? (u32)(gc.cpu_ns * 1000000 / (now * plat_ncpus())) : 0;
+	u64 cpu = __atomic_load_n(&gc.cpu_ns, __ATOMIC_RELAXED);	// workers add to it unlocked
+	m->gc_cpu_fraction_ppm = now ? (u32)(cpu * 1000000 / (now * plat_ncpus())) : 0;
 	m->enable_gc = true;
 	m->debug_gc = kconfig.gcstoptheworld != 0;
 	spin_unlock_irqrestore(&gc.lock, f);
@@ -780,7 +784,7 @@ u64 gc_set_memory_limit(u64 bytes)
 {
 	bool f = spin_lock_irqsave(&gc.lock);
 	u64 old = gc.memlimit;
-	gc.memlimit = bytes ? bytes : UINT64_MAX;
+	__atomic_store_n(&gc.memlimit, bytes ? bytes : UINT64_MAX, __ATOMIC_RELAXED);	// scavenge reads it unlocked
 	pace();
 	spin_unlock_irqrestore(&gc.lock, f);
 	return old;

@@ -122,6 +122,12 @@ static void __noreturn checkmark_missed(struct gcw *w, const struct mspan *s, u6
 	      o->obj, gc_cycle);
 }
 
+// add_scan_work: only w's CPU adds; assists read every CPU's sum.
+static inline void add_scan_work(struct gcw *w, u64 n)
+{
+	__atomic_store_n(&w->scan_work, w->scan_work + n, __ATOMIC_RELAXED);
+}
+
 void mark_word(struct gcw *w, u64 v)
 {
 	struct mspan *s = span_of(v);
@@ -156,14 +162,16 @@ void mark_word(struct gcw *w, u64 v)
 		gcw_put(w, obj);
 }
 
-void scan_range(struct gcw *w, u64 lo, u64 hi)
+// Conservative: every word of [lo, hi) is read, whatever it is (stack
+// padding, a sanitizer's redzones in the hosted build: not checked).
+__attribute__((no_sanitize("address"))) void scan_range(struct gcw *w, u64 lo, u64 hi)
 {
 	const char *what = w->origin.what;
 	for (u64 a = ALIGN_UP(lo, 8); a + 8 <= hi; a += 8) {
 		w->origin = (struct gc_origin){what, a, 0};
 		mark_word(w, __atomic_load_n((u64 *)a, __ATOMIC_RELAXED));
 	}
-	w->scan_work += hi > lo ? hi - lo : 0;
+	add_scan_work(w, hi > lo ? hi - lo : 0);
 }
 
 // ---- scanning an object
@@ -204,22 +212,23 @@ static void scan_object(struct gcw *w, u64 b)
 				gcw_put(w, o);
 		u64 hi = MIN(b + OBLET_BYTES, end);
 		scan_typed(w, s->largetype, s->base, b, hi, s->base);
-		w->scan_work += hi - b;
+		add_scan_work(w, hi - b);
 		return;
 	}
 	if (s->elemsize <= HEAP_BITS_MAX_SIZE) {
 		u64 w0 = (b - s->base) / 8, words = s->elemsize / 8;
 		for (u64 i = 0; i < words; i++)
-			if (s->heapbits[(w0 + i) / 64] >> ((w0 + i) % 64) & 1) {
+			// Atomic: the owning CPU may be setting a neighbour's bits.
+			if (__atomic_load_n(&s->heapbits[(w0 + i) / 64], __ATOMIC_RELAXED) >> ((w0 + i) % 64) & 1) {
 				w->origin = (struct gc_origin){"object", b + i * 8, b};
 				mark_word(w, __atomic_load_n((u64 *)(b + i * 8), __ATOMIC_RELAXED));
 			}
 	} else {
-		const struct gc_type *t = *(const struct gc_type **)b;
+		const struct gc_type *t = __atomic_load_n((const struct gc_type **)b, __ATOMIC_RELAXED);
 		if (t)	// NULL: the slot is being set up by its allocation (allocated black)
 			scan_typed(w, t, b + MALLOC_HEADER, b + MALLOC_HEADER, b + s->elemsize, b);
 	}
-	w->scan_work += s->elemsize;
+	add_scan_work(w, s->elemsize);
 }
 
 void scan_object_contents(struct gcw *w, u64 obj)
@@ -356,7 +365,8 @@ static __attribute__((noinline)) void scan_self(struct gcw *w)
 
 static bool no_roots(const struct thread *t)
 {
-	return t->is_idle || t->gc_no_roots || t->state == TS_ZOMBIE || t->exited;
+	return t->is_idle || t->gc_no_roots || __atomic_load_n(&t->state, __ATOMIC_RELAXED) == TS_ZOMBIE ||
+	       __atomic_load_n(&t->exited, __ATOMIC_RELAXED);
 }
 
 static bool needs_scan(const struct thread *t)

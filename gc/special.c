@@ -116,29 +116,53 @@ bool gc_clear_finalizer(void *obj)
 	return found != NULL;
 }
 
+// run_next: waits for a ready finalizer and runs it. Out of line, so the
+// object's address lives only in this frame and below, which the caller
+// then scrubs.
+static __attribute__((noinline)) void run_next(void)
+{
+	bool fl = spin_lock_irqsave(&sp.lock);
+	while (list_empty(&sp.ready))
+		waitq_wait(&sp.ready_wq, &sp.lock);
+	struct finalizer *f = list_entry(sp.ready.next, struct finalizer, link);
+	list_remove(&f->link);
+	shade((void *)f->obj);	// out of a root, onto this stack
+	shade(f->arg);
+	spin_unlock_irqrestore(&sp.lock, fl);
+	f->fn((void *)f->obj, f->arg);
+	// Release, with gc_finalizers_run's acquire: whoever sees the count
+	// sees what the finalizer did.
+	fl = spin_lock_irqsave(&sp.lock);
+	__atomic_store_n(&sp.ran, sp.ran + 1, __ATOMIC_RELEASE);
+	spin_unlock_irqrestore(&sp.lock, fl);
+	fixalloc_free(&sp.fin_alloc, f);
+}
+
+// scrub_stack: zeroes the stack just below the caller's frame, where
+// run_next and the finalizer ran. Conservative scanning cannot tell a
+// dead slot from a live one, and the frames this thread next blocks in
+// (wait queue, context switch) leave some slots unwritten: a stale copy
+// of the object there kept it alive after its finalizer ran (Boehm clears
+// stacks for the same reason, GC_clear_stack).
+static __attribute__((noinline)) void scrub_stack(void)
+{
+	volatile u64 area[512];
+	for (unsigned i = 0; i < ARRAY_SIZE(area); i++)
+		area[i] = 0;
+}
+
 static void finalizer_thread(void *arg)
 {
 	(void)arg;
 	for (;;) {
-		bool fl = spin_lock_irqsave(&sp.lock);
-		while (list_empty(&sp.ready))
-			waitq_wait(&sp.ready_wq, &sp.lock);
-		struct finalizer *f = list_entry(sp.ready.next, struct finalizer, link);
-		list_remove(&f->link);
-		shade((void *)f->obj);	// out of a root, onto this stack
-		shade(f->arg);
-		spin_unlock_irqrestore(&sp.lock, fl);
-		f->fn((void *)f->obj, f->arg);
-		fl = spin_lock_irqsave(&sp.lock);
-		sp.ran++;
-		spin_unlock_irqrestore(&sp.lock, fl);
-		fixalloc_free(&sp.fin_alloc, f);
+		run_next();
+		scrub_stack();
 	}
 }
 
 u64 gc_finalizers_run(void)
 {
-	return __atomic_load_n(&sp.ran, __ATOMIC_RELAXED);
+	return __atomic_load_n(&sp.ran, __ATOMIC_ACQUIRE);
 }
 
 // ---- weak references

@@ -21,7 +21,8 @@
 //
 // Allocating an object of size n (mallocgc below)
 //   1. Disable preemption: the thread stays on its CPU and a
-//      stop-the-world waits for the region to end. No lock, no atomic.
+//      stop-the-world waits for the region to end. No lock, no atomic
+//      read-modify-write (relaxed stores where others read racily).
 //   2. noscan and n < 16: the tiny allocator packs it into this CPU's
 //      current 16-byte block (aligned to n's alignment); Go does the same.
 //   3. n <= 32 KiB (plus an 8-byte type header for scan objects over
@@ -100,7 +101,9 @@ static inline void *next_free_fast(struct mspan *s)
 	if (freeidx % 64 == 0 && freeidx != s->nelems)
 		return NULL;	// the cache word is used up: the slow path loads the next
 	s->alloccache = (cache >> bit) >> 1;	// two shifts: bit may be 63
-	s->freeindex = freeidx;
+	// Atomic (a plain store on x86): the collector and lookups read it
+	// while we allocate (span_allocated).
+	__atomic_store_n(&s->freeindex, freeidx, __ATOMIC_RELAXED);
 	s->alloccount++;
 	return (void *)(s->base + (u64)result * s->elemsize);
 }
@@ -116,7 +119,7 @@ static u32 next_free_index(struct mspan *s)
 	while (!cache) {
 		idx = (idx + 64) & ~63u;
 		if (idx >= n) {
-			s->freeindex = n;
+			__atomic_store_n(&s->freeindex, n, __ATOMIC_RELAXED);
 			return n;
 		}
 		span_refill_cache(s, idx);
@@ -125,14 +128,14 @@ static u32 next_free_index(struct mspan *s)
 	u32 bit = (u32)__builtin_ctzll(cache);
 	u32 result = idx + bit;
 	if (result >= n) {
-		s->freeindex = n;
+		__atomic_store_n(&s->freeindex, n, __ATOMIC_RELAXED);
 		return n;
 	}
 	s->alloccache = (cache >> bit) >> 1;
 	idx = result + 1;
 	if (idx % 64 == 0 && idx != n)
 		span_refill_cache(s, idx);
-	s->freeindex = idx;
+	__atomic_store_n(&s->freeindex, idx, __ATOMIC_RELAXED);
 	return result;
 }
 
@@ -203,7 +206,8 @@ static __attribute__((noinline)) void set_heapbits_slow(struct mspan *s, u64 obj
 	for (u64 w = w0; w < w0 + words;) {
 		u64 n = MIN(64 - w % 64, w0 + words - w);
 		u64 mask = (n == 64 ? ~0ull : ((1ull << n) - 1)) << (w % 64);
-		s->heapbits[w / 64] = all ? s->heapbits[w / 64] | mask : s->heapbits[w / 64] & ~mask;
+		__atomic_store_n(&s->heapbits[w / 64], all ? s->heapbits[w / 64] | mask : s->heapbits[w / 64] & ~mask,
+				 __ATOMIC_RELAXED);	// as in set_heapbits
 		w += n;
 	}
 	if (all)
@@ -211,7 +215,7 @@ static __attribute__((noinline)) void set_heapbits_slow(struct mspan *s, u64 obj
 	for (u64 e = 0; e + t->size <= size; e += t->size)	// every element of an array
 		for (u32 i = 0; i < t->nptrs; i++) {
 			u64 w = w0 + e / 8 + t->ptr_words[i];
-			s->heapbits[w / 64] |= 1ull << (w % 64);
+			__atomic_store_n(&s->heapbits[w / 64], s->heapbits[w / 64] | 1ull << (w % 64), __ATOMIC_RELAXED);
 		}
 }
 
@@ -227,9 +231,11 @@ static inline void set_heapbits(struct mspan *s, u64 obj, const struct gc_type *
 	u64 w0 = (obj - s->base) / 8, words = s->elemsize / 8, lo = w0 % 64;
 	u64 all = words == 64 ? ~0ull : (1ull << words) - 1;
 	u64 *hb = &s->heapbits[w0 / 64];
-	hb[0] = (hb[0] & ~(all << lo)) | t->ptrmask << lo;
+	// Only this CPU writes the span's bits; atomic stores because markers
+	// read the words meanwhile (for neighbouring objects).
+	__atomic_store_n(&hb[0], (hb[0] & ~(all << lo)) | t->ptrmask << lo, __ATOMIC_RELAXED);
 	if (lo + words > 64)
-		hb[1] = (hb[1] & ~(all >> (64 - lo))) | t->ptrmask >> (64 - lo);
+		__atomic_store_n(&hb[1], (hb[1] & ~(all >> (64 - lo))) | t->ptrmask >> (64 - lo), __ATOMIC_RELAXED);
 }
 
 // zero_object: small objects a word at a time, inline (the asm keeps gcc
@@ -356,7 +362,7 @@ static void *mallocgc_once(u64 size, const struct gc_type *t, bool noscan)
 				zero_object(x, s->elemsize);
 			allocate_black(c, s, (u64)x);
 			if (hdr) {
-				*(const struct gc_type **)x = t;
+				__atomic_store_n((const struct gc_type **)x, t, __ATOMIC_RELAXED);	// markers read it
 				x = (char *)x + MALLOC_HEADER;
 			} else if (!noscan) {
 				set_heapbits(s, (u64)x, t, size);
@@ -430,7 +436,7 @@ static inline __attribute__((always_inline)) void *mallocgc(u64 size, const stru
 		if (s->needzero)
 			zero_object(x, s->elemsize);
 		if (hdr) {
-			*(const struct gc_type **)x = t;
+			__atomic_store_n((const struct gc_type **)x, t, __ATOMIC_RELAXED);	// markers read it
 			x = (char *)x + MALLOC_HEADER;
 		} else if (!noscan) {
 			set_heapbits(s, (u64)x, t, size);

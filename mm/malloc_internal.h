@@ -241,7 +241,8 @@ static inline bool span_mark(struct mspan *s, u64 idx)
 // since, which are marked already while the collector marks.
 static inline bool span_allocated(const struct mspan *s, u64 idx)
 {
-	return idx < __atomic_load_n(&s->freeindex, __ATOMIC_RELAXED) || (s->allocbits[idx / 64] >> (idx % 64) & 1);
+	return idx < __atomic_load_n(&s->freeindex, __ATOMIC_RELAXED) ||
+	       (__atomic_load_n(&s->allocbits[idx / 64], __ATOMIC_RELAXED) >> (idx % 64) & 1);
 }
 
 // span_elem_bytes: the bytes of one object of s (a large object: its

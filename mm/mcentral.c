@@ -246,12 +246,15 @@ void span_sweep(struct mspan *s)
 		clobber_freed(s);
 	// The marks become the allocation bits; the old allocation bits,
 	// cleared, are the next cycle's marks.
+	// Atomic stores: lookups (find_object) read these racily and retry
+	// when the sweepgen says a sweep overlapped them.
 	u64 *old = s->allocbits;
-	s->allocbits = s->markbits;
+	__atomic_store_n(&s->allocbits, s->markbits, __ATOMIC_RELAXED);
 	s->markbits = old;
-	memset(s->markbits, 0, s->bitwords * 8);
+	for (u32 i = 0; i < s->bitwords; i++)
+		__atomic_store_n(&old[i], 0, __ATOMIC_RELAXED);
 	memset(s->freedbits, 0, s->bitwords * 8);
-	s->freeindex = 0;
+	__atomic_store_n(&s->freeindex, 0, __ATOMIC_RELAXED);
 	s->alloccount = live;
 	__atomic_store_n(&s->sweepgen, heap.sweepgen, __ATOMIC_RELEASE);	// swept: lookups may read again
 	if (freed)

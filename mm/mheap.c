@@ -42,7 +42,7 @@ struct mspan *span_struct_alloc(void)
 
 void span_struct_free(struct mspan *s)
 {
-	s->state = SPAN_DEAD;
+	__atomic_store_n(&s->state, SPAN_DEAD, __ATOMIC_RELEASE);	// lookups read it unlocked
 	fixalloc_free(&span_fixalloc, s);
 }
 
@@ -117,12 +117,18 @@ static void set_spans(struct mspan *s)
 		__atomic_store_n(&heap.arenas[p / ARENA_PAGES]->spans[p % ARENA_PAGES], s, __ATOMIC_RELEASE);
 }
 
-static bool page_backed(u64 p) { return heap.backed[p / ARENA_PAGES][(p % ARENA_PAGES) / 64] >> (p % 64) & 1; }
+// Backed bits change under the heap lock; the scavenger reads those of
+// its own busy span without it, so words are loaded and stored whole
+// (atomically) around the other spans' bits sharing them.
+static bool page_backed(u64 p)
+{
+	return __atomic_load_n(&heap.backed[p / ARENA_PAGES][(p % ARENA_PAGES) / 64], __ATOMIC_RELAXED) >> (p % 64) & 1;
+}
 
 static void set_backed(u64 p, bool on)
 {
 	u64 *w = &heap.backed[p / ARENA_PAGES][(p % ARENA_PAGES) / 64];
-	*w = on ? *w | (1ull << (p % 64)) : *w & ~(1ull << (p % 64));
+	__atomic_store_n(w, on ? *w | (1ull << (p % 64)) : *w & ~(1ull << (p % 64)), __ATOMIC_RELAXED);
 }
 
 // ---- free lists (heap lock)
@@ -134,7 +140,7 @@ static struct list *free_list(u64 npages)
 
 static void insert_free(struct mspan *s)
 {
-	s->state = SPAN_FREE;
+	__atomic_store_n(&s->state, SPAN_FREE, __ATOMIC_RELEASE);	// lookups read it unlocked
 	list_push_front(free_list(s->npages), &s->link);
 }
 
@@ -219,9 +225,10 @@ static bool grow(u64 npages, const char **why)
 	list_init(&s->link);
 	list_init(&s->all_link);
 	heap.cursor += bytes;
-	heap.pages_sys += ask;
+	// Atomic stores (under the lock): heap_backed_bytes reads without it.
+	__atomic_store_n(&heap.pages_sys, heap.pages_sys + ask, __ATOMIC_RELAXED);
 	heap.pages_free += ask;
-	heap.pages_released += ask;
+	__atomic_store_n(&heap.pages_released, heap.pages_released + ask, __ATOMIC_RELAXED);
 	set_spans(s);
 	merge_free(s);
 	return true;
@@ -245,7 +252,7 @@ static bool commit(struct mspan *s)
 			return false;	// earlier runs stay backed: they count as free backed pages
 		for (u64 i = p; i < q; i++)
 			set_backed(i, true);
-		heap.pages_released -= q - p;
+		__atomic_store_n(&heap.pages_released, heap.pages_released - (q - p), __ATOMIC_RELAXED);
 		p = q;
 	}
 	return true;
@@ -300,7 +307,7 @@ struct mspan *mheap_alloc(u64 npages, const char **why)
 		*why = "out of memory: no frames left to back heap pages";
 		return NULL;
 	}
-	s->state = SPAN_INUSE;
+	__atomic_store_n(&s->state, SPAN_INUSE, __ATOMIC_RELEASE);	// lookups read it unlocked
 	s->published = false;	// the caller sets the class fields up, then publishes
 	s->incache = false;
 	s->largetype = NULL;
@@ -370,7 +377,7 @@ static struct mspan *take_backed_free(u64 max_pages)
 			}
 			if (s->npages > max_pages && (rest = split_tail(s, max_pages)))
 				insert_free(rest);
-			s->state = SPAN_BUSY;
+			__atomic_store_n(&s->state, SPAN_BUSY, __ATOMIC_RELEASE);
 			return s;
 		}
 	}
@@ -404,7 +411,7 @@ u64 mheap_scavenge(u64 bytes)
 		spin_lock(&heap.lock);
 		for (u64 p = first; p < end; p++)
 			set_backed(p, false);
-		heap.pages_released += released;
+		__atomic_store_n(&heap.pages_released, heap.pages_released + released, __ATOMIC_RELAXED);
 		s->needzero = false;	// every page is unbacked: commit zeroes
 		merge_free(s);
 		spin_unlock(&heap.lock);

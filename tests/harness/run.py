@@ -7,7 +7,7 @@ Subcommands:
   bench      boot with bench=GLOB benchtime=MS; print only the Go-format
              benchmark lines (see gobench.py) on stdout, for benchstat
   hosttests  run the harness's own unit tests (test_*.py next to this file)
-  hosted     run a hosted heap test program (ASan + UBSan, KTAP on stdout)
+  hosted     run a hosted test program (heap or collector; KTAP on stdout)
   fuzz       run the hosted heap fuzzer for a fixed number of inputs
   hostedbench  run the hosted benchmarks briefly: Go format, nothing else
   summary    combine the per-step result files into one report
@@ -48,13 +48,27 @@ KERNEL = 'build/kernel.elf'
 HOSTED_TEST = 'build/hosted/asan/heap_test'
 HOSTED_FUZZ = 'build/hosted/fuzz/fuzz_heap'
 HOSTED_BENCH = 'build/hosted/bench/bench_heap'
+HOSTED_GC_ASAN = 'build/hosted/asan/gc_test'
+HOSTED_GC_TSAN = 'build/hosted/tsan/gc_test'
+HOSTED_GC_BENCH = 'build/hosted/bench/gc_bench'
 STEPS = [
     ('host', ['hosttests']),
     # The heap built for Linux user space (tests/hosted/, make hosted).
     ('hosted-asan', ['hosted', '--binary', HOSTED_TEST, '--cpus', '4']),
     ('hosted-asan-cpus1', ['hosted', '--binary', HOSTED_TEST, '--cpus', '1']),
+    # The collector's tests on the same sources, every cycle checkmarked:
+    # under ASan + UBSan, and under ThreadSanitizer (a race report fails).
+    ('hosted-gc-asan', ['hosted', '--binary', HOSTED_GC_ASAN, '--cpus', '4',
+                        '--cmdline', 'gccheckmark=1']),
+    ('hosted-gc-tsan', ['hosted', '--binary', HOSTED_GC_TSAN, '--cpus', '2',
+                        '--cmdline', 'gccheckmark=1']),
+    ('hosted-gc-tsan-cpus4', ['hosted', '--binary', HOSTED_GC_TSAN,
+                              '--cpus', '4', '--cmdline', 'gccheckmark=1']),
     ('hosted-fuzz', ['fuzz', '--binary', HOSTED_FUZZ, '--runs', '10000']),
     ('hosted-bench', ['hostedbench', '--binary', HOSTED_BENCH]),
+    # One collector benchmark, once (all of them take a minute).
+    ('hosted-gc-bench', ['hostedbench', '--binary', HOSTED_GC_BENCH,
+                         '--bench', 'BenchmarkGCBench']),
     ('smp1', ['boot', '--kernel', KERNEL, '--smp', '1', '--append', 'test']),
     ('smp4-grub', ['boot', '--iso', 'build/tricolor-test.iso', '--smp', '4']),
     ('smp2', ['boot', '--kernel', KERNEL, '--smp', '2', '--append', 'test']),
@@ -511,11 +525,13 @@ def finish_hosted(args, run: hosted.Run, j: hosted.Judged,
 
 
 def cmd_hosted(args) -> int:
-    """The hosted heap tests: judged like a test boot (KTAP), but from a
+    """A hosted test program: judged like a test boot (KTAP), but from a
     process's exit status."""
     cmd = [shown(resolve(args.binary)), '-cpus', str(args.cpus)]
     if args.run:
         cmd += ['-run', args.run]
+    if args.cmdline:
+        cmd += ['-cmdline', args.cmdline]
     print('# run: ' + shlex.join(cmd), flush=True)
     run = hosted.run_program(cmd, REPO, args.timeout)
     return finish_hosted(args, run, hosted.judge_tests(run, args.timeout), cmd)
@@ -541,8 +557,9 @@ def cmd_fuzz(args) -> int:
 
 
 def cmd_hostedbench(args) -> int:
-    """Every hosted benchmark for about a millisecond: they run, they do
-    not fail, and stdout is Go's format and comments only."""
+    """Every benchmark of a hosted benchmark program for about a
+    millisecond (one iteration, for those that take longer): they run,
+    they do not fail, and stdout is Go's format and comments only."""
     cmd = [shown(resolve(args.binary)), '-bench', args.bench, '-benchtime',
            str(args.benchtime)]
     print('# run: ' + shlex.join(cmd), flush=True)
@@ -654,12 +671,14 @@ def main(argv: list[str] | None = None) -> int:
     host = sub.add_parser('hosttests', help="run the harness's unit tests")
     host.add_argument('--name', default='host')
 
-    hst = sub.add_parser('hosted', help='run a hosted heap test program')
+    hst = sub.add_parser('hosted', help='run a hosted test program')
     hst.add_argument('--binary', default=HOSTED_TEST)
     hst.add_argument('--name', default='hosted')
     hst.add_argument('--cpus', type=int, default=4,
                      help='CPU slots of the simulated machine')
     hst.add_argument('--run', metavar='GLOB', help='tests to run')
+    hst.add_argument('--cmdline', metavar='OPTIONS',
+                     help="kernel command-line options (gccheckmark=1 ...)")
     hst.add_argument('--timeout', type=float, default=300)
 
     fz = sub.add_parser('fuzz', help='run the hosted heap fuzzer briefly')

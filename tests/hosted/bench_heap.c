@@ -362,25 +362,6 @@ static int run_bench(const struct bench *b, u64 benchtime_ns, unsigned ncpus, in
 	return 0;
 }
 
-static void cpu_model(char *buf, size_t size)
-{
-	snprintf(buf, size, "unknown");
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	if (!f)
-		return;
-	char line[256];
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "model name", 10) && strchr(line, ':')) {
-			const char *v = strchr(line, ':') + 1;
-			while (*v == ' ' || *v == '\t')
-				v++;
-			snprintf(buf, size, "%s", v);
-			buf[strcspn(buf, "\n")] = 0;
-			break;
-		}
-	fclose(f);
-}
-
 int main(int argc, char **argv)
 {
 	const char *glob = "*";
@@ -411,9 +392,7 @@ int main(int argc, char **argv)
 	pin_to_host_cpu(0);
 	hosted_cpu_enter(0);
 
-	char cpu[128];
-	cpu_model(cpu, sizeof(cpu));
-	printf("goos: linux\ngoarch: amd64\npkg: tricolor/hosted\ncpu: %s\n", cpu);
+	hosted_print_bench_header();
 	printf("# heap allocation, hosted build (-O2); %u CPU slots; rounds of %lu KiB per thread, freed and "
 	       "collected with the timer stopped\n", ncpus, BATCH_BYTES >> 10);
 	machine_comment("before");

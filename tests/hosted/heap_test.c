@@ -1,235 +1,19 @@
-// The heap's unit tests in the hosted build: a small runner for the
-// kernel's test files (tests/kernel/test_heap.c builds here unchanged
-// through tests/hosted/kcompat/), the kernel names those files use, and
-// tests of the hosted platform itself and of the heap under real
-// parallelism. Prints KTAP version 1 and "# heap_test: N passed, N
-// failed, N skipped"; exits 0 iff nothing failed.
+// The heap's unit tests in the hosted build: the kernel's heap tests
+// (tests/kernel/test_heap.c, built here unchanged through
+// tests/hosted/kcompat/), tests of the hosted platform itself, and of the
+// heap under real parallelism, run by tests/hosted/runner.c.
 //
 //	heap_test [-cpus N] [-run GLOB]
 
 #define _GNU_SOURCE
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "kernel/glob.h"
 #include "mm/malloc_internal.h"
-#include "tests/hosted/kcompat/tests/kernel/ktest.h"
-
-// ---- the runner
-
-#define MAX_TESTS 256
-#define DEFAULT_TIMEOUT_MS 60000	// sanitizers make everything slower
-
-static const struct ktest_case *tests[MAX_TESTS];
-static int ntests;
-
-void ktest_register(const struct ktest_case *tc)
-{
-	if (ntests == MAX_TESTS) {
-		fprintf(stderr, "ktest_register: more than %d tests\n", MAX_TESTS);
-		abort();
-	}
-	tests[ntests++] = tc;
-}
-
-// Constructors run in no promised order: sort by file, then line.
-static int by_place(const void *a, const void *b)
-{
-	const struct ktest_case *x = *(const struct ktest_case *const *)a, *y = *(const struct ktest_case *const *)b;
-	int c = strcmp(x->file, y->file);
-	return c ? c : x->line - y->line;
-}
-
-static const char *basename_of(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	return s ? s + 1 : path;
-}
-
-void kt_fail(struct kt *t, const char *file, int line, const char *fmt, ...)
-{
-	char msg[sizeof(t->reason)];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (t->failures++ == 0)
-		snprintf(t->reason, sizeof(t->reason), "%s:%d: %s", basename_of(file), line, msg);
-	if (!t->quiet)
-		printf("    # %s: %s:%d: %s\n", t->tc->name, basename_of(file), line, msg);
-}
-
-void kt_abort(struct kt *t)
-{
-	longjmp(t->abort, 1);
-}
-
-void kt_skip(struct kt *t, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (!t->skipped)
-		vsnprintf(t->reason, sizeof(t->reason), fmt, ap);
-	va_end(ap);
-	t->skipped = true;
-	kt_abort(t);
-}
-
-static __thread struct kt *panic_catcher;
-
-static void catch_panic(const char *msg)
-{
-	struct kt *t = panic_catcher;
-	if (!t || !t->panic_armed)
-		return;		// not ours: the panic goes on
-	t->panic_armed = false;
-	panic_catcher = NULL;
-	hosted_panic_hook = NULL;
-	snprintf(t->panic_msg, sizeof(t->panic_msg), "%s", msg);
-	hosted_preempt_reset(t->panic_preempt_count);
-	longjmp(t->panic_jb, 1);
-}
-
-void kt_panic_arm(struct kt *t)
-{
-	t->panic_armed = true;
-	t->panic_preempt_count = preempt_count();
-	panic_catcher = t;
-	hosted_panic_hook = catch_panic;
-}
-
-void kt_panic_disarm(struct kt *t)
-{
-	t->panic_armed = false;
-	panic_catcher = NULL;
-	hosted_panic_hook = NULL;
-}
-
-static const char *running_test;
-
-static void on_alarm(int sig)
-{
-	(void)sig;
-	static const char msg[] = "heap_test: a test timed out: ";
-	write(2, msg, sizeof(msg) - 1);
-	write(2, running_test, strlen(running_test));
-	write(2, "\n", 1);
-	abort();	// the sanitizers (if any) print where everyone was
-}
-
-// Runs one test; 0 pass, 1 fail, 2 skip.
-static int run_one(const struct ktest_case *tc, int no)
-{
-	static struct kt t;
-	memset(&t, 0, sizeof(t));
-	t.tc = tc;
-	running_test = tc->name;
-	alarm((tc->timeout_ms ? tc->timeout_ms : DEFAULT_TIMEOUT_MS) / 1000 + 1);
-	if (setjmp(t.abort) == 0)
-		tc->fn(&t);
-	alarm(0);
-	kt_panic_disarm(&t);
-	if (preempt_count() != 0) {
-		kt_fail(&t, __FILE__, __LINE__, "left preemption disabled (count %d)", preempt_count());
-		hosted_preempt_reset(0);
-	}
-	if (hosted_cpu() != 0)
-		kt_fail(&t, __FILE__, __LINE__, "ended on cpu %d, not 0", hosted_cpu());
-	char why[200];
-	if (!heap_check(why, sizeof(why)))
-		kt_fail(&t, __FILE__, __LINE__, "heap invariants after the test: %s", why);
-	if (t.failures) {
-		printf("    not ok %d %s # %s\n", no, tc->name, t.reason);
-		return 1;
-	}
-	if (t.skipped) {
-		printf("    ok %d %s # SKIP %s\n", no, tc->name, t.reason);
-		return 2;
-	}
-	printf("    ok %d %s\n", no, tc->name);
-	return 0;
-}
-
-static int run_tests(const char *glob)
-{
-	qsort(tests, (size_t)ntests, sizeof(tests[0]), by_place);
-	const char *suites[32];
-	int nsuites = 0, counts[3] = {0, 0, 0};
-	for (int i = 0; i < ntests; i++) {
-		if (!glob_match(glob, tests[i]->name))
-			continue;
-		int s;
-		for (s = 0; s < nsuites && strcmp(suites[s], tests[i]->suite) != 0; s++)
-			;
-		if (s == nsuites && nsuites < (int)ARRAY_SIZE(suites))
-			suites[nsuites++] = tests[i]->suite;
-	}
-	printf("KTAP version 1\n1..%d\n", nsuites);
-	for (int s = 0; s < nsuites; s++) {
-		int n = 0, no = 0, failed = 0;
-		for (int i = 0; i < ntests; i++)
-			n += strcmp(tests[i]->suite, suites[s]) == 0 && glob_match(glob, tests[i]->name);
-		printf("    KTAP version 1\n    # Subtest: %s\n    1..%d\n", suites[s], n);
-		for (int i = 0; i < ntests; i++) {
-			if (strcmp(tests[i]->suite, suites[s]) != 0 || !glob_match(glob, tests[i]->name))
-				continue;
-			fflush(stdout);
-			int r = run_one(tests[i], ++no);
-			counts[r]++;
-			failed |= r == 1;
-		}
-		printf("%s %d %s\n", failed ? "not ok" : "ok", s + 1, suites[s]);
-	}
-	printf("# heap_test: %d passed, %d failed, %d skipped\n", counts[0], counts[1], counts[2]);
-	fflush(stdout);
-	return counts[1] ? 1 : 0;
-}
-
-// ---- kernel names for the kernel's test files (kcompat.h)
-
-struct thread {
-	pthread_t th;
-	void (*fn)(void *);
-	void *arg;
-	unsigned cpu;
-};
-
-static void *thread_main(void *p)
-{
-	struct thread *t = p;
-	hosted_cpu_enter(t->cpu);
-	t->fn(t->arg);
-	hosted_cpu_exit();
-	return NULL;
-}
-
-struct thread *thread_create(const char *name, void (*fn)(void *), void *arg, int cpu)
-{
-	(void)name;
-	struct thread *t = calloc(1, sizeof(*t));
-	if (!t)
-		return NULL;
-	*t = (struct thread){.fn = fn, .arg = arg, .cpu = cpu < 0 ? 0 : (unsigned)cpu};
-	if (t->cpu >= hosted_ncpus || pthread_create(&t->th, NULL, thread_main, t) != 0) {
-		free(t);
-		return NULL;
-	}
-	return t;
-}
-
-void thread_join(struct thread *t)
-{
-	int me = hosted_cpu();
-	if (me >= 0)
-		hosted_cpu_exit();
-	pthread_join(t->th, NULL);
-	if (me >= 0)
-		hosted_cpu_enter((unsigned)me);
-	free(t);
-}
+#include "tests/hosted/runner.h"
 
 // ---- the hosted platform
 
@@ -311,15 +95,6 @@ static void stw_handshake(struct kt *t)
 KTEST(hosted, stw_waits_for_regions_and_holds_them_off)
 {
 	stw_handshake(t);
-}
-
-// The same without membarrier(2), as on a system that lacks it.
-KTEST(hosted, stw_with_fences_instead_of_membarrier)
-{
-	bool was = hosted_stw_fences();
-	hosted_set_stw_fences(true);
-	stw_handshake(t);
-	hosted_set_stw_fences(was);
 }
 
 static void take_cpu1(void *arg)
@@ -456,14 +231,6 @@ KTEST_TIMEOUT(heap_parallel, collect_and_memstats_while_allocating, 120000)
 	collect_while_allocating(t);
 }
 
-KTEST_TIMEOUT(heap_parallel, collect_while_allocating_with_fences, 120000)
-{
-	bool was = hosted_stw_fences();
-	hosted_set_stw_fences(true);
-	collect_while_allocating(t);
-	hosted_set_stw_fences(was);
-}
-
 #define LARGE_OBJS 4000
 
 static struct {
@@ -511,26 +278,12 @@ KTEST_TIMEOUT(heap_parallel, large_allocations_during_collections, 120000)
 		printf("    # %d collections during %u large allocations\n", rounds, large.n);
 }
 
-// ---- main
-
-int main(int argc, char **argv)
+void hosted_program_init(void)
 {
-	unsigned ncpus = 4;
-	const char *glob = "*";
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-cpus") && i + 1 < argc)
-			ncpus = (unsigned)atoi(argv[++i]);
-		else if (!strcmp(argv[i], "-run") && i + 1 < argc)
-			glob = argv[++i];
-		else {
-			fprintf(stderr, "usage: %s [-cpus N] [-run GLOB]\n", argv[0]);
-			return 2;
-		}
-	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	signal(SIGALRM, on_alarm);
-	hosted_init(ncpus);
 	heap_init();
-	hosted_cpu_enter(0);
-	return run_tests(glob);
+}
+
+void hosted_program_quiesce(void)
+{
+	// Nothing runs in the background here.
 }

@@ -10,9 +10,11 @@
 // heap range and sets up stop-the-world. Once, before heap_init.
 void hosted_init(unsigned ncpus);
 
-// hosted_cpu_enter: the calling thread becomes CPU `cpu` (it may then use
-// the heap) until hosted_cpu_exit; waits while another thread holds that
-// slot. A thread holds at most one slot, and leaves it preemptible.
+// hosted_cpu_enter: the calling pthread (not one thread_create made)
+// registers as a thread pinned to CPU `cpu` and takes that slot (it may
+// then use the heap), waiting while another thread holds it; until
+// hosted_cpu_exit, which unregisters it (its stack is no longer a root).
+// It leaves preemptible.
 void hosted_cpu_enter(unsigned cpu);
 void hosted_cpu_exit(void);
 // hosted_cpu: the calling thread's slot, or -1.
@@ -35,14 +37,12 @@ extern __thread void (*hosted_panic_hook)(const char *msg);
 // panic or a test that left preemption disabled.
 void hosted_preempt_reset(int count);
 
-// hosted_set_stw_fences: stop-the-world without membarrier(2) (what a
-// system without it gets): every region entry fences. Only while no
-// other thread holds a CPU slot; tests use it to cover that mode.
-void hosted_set_stw_fences(bool on);
-bool hosted_stw_fences(void);
-
 struct hosted_stw_stats {
 	u64 count;		// completed stw_begin calls
 	u64 max_ns, total_ns;
 };
 void hosted_stw_stats(struct hosted_stw_stats *s);
+
+// hosted_print_bench_header: the lines `go test -bench` starts with
+// (goos, goarch, pkg, cpu), for the hosted benchmark programs.
+void hosted_print_bench_header(void);

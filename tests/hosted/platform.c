@@ -5,9 +5,13 @@
 // simulated.
 
 #define _GNU_SOURCE
+#include <errno.h>
 #include <execinfo.h>
-#include <linux/membarrier.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -23,9 +27,24 @@ u64 hosted_heap_base;
 __thread struct hosted_cpu *hosted_self;
 __thread int hosted_preempt;
 __thread void (*hosted_panic_hook)(const char *msg);
+static __thread struct thread *self_thread;
 
 static struct hosted_cpu cpus[MAX_CPUS];
 static u64 clock_base;
+
+// Preemption requests reach a running slot holder by this signal (Go's
+// choice too: nothing else uses it).
+#define PREEMPT_SIGNAL SIGURG
+// A thread that has waited this long for a slot asks its holder for it.
+#define SLICE_NS 2000000ull
+
+static u32 any_waiters;		// threads waiting for any slot (atomic)
+static int slot_seq;		// futex word: moves at every slot release
+
+// The thread list, and each thread's ids and stack bounds.
+static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct list all_threads = LIST_INIT(all_threads);
+static u32 next_tid;		// threads_lock
 
 static struct {
 	u64 count, max_ns, total_ns;	// written by the stopping thread only
@@ -104,8 +123,6 @@ void hosted_no_cpu(const char *what)
 void hosted_preempt_reset(int count)
 {
 	hosted_preempt = count;
-	if (hosted_self)
-		__atomic_store_n(&hosted_self->in_region, count > 0, __ATOMIC_RELEASE);
 }
 
 void hosted_preempt_underflow(void)
@@ -114,12 +131,7 @@ void hosted_preempt_underflow(void)
 	panic("preempt_enable without preempt_disable on cpu %u", this_cpu_id());
 }
 
-// ---- setup and CPU slots
-
-static long membarrier(int cmd)
-{
-	return syscall(__NR_membarrier, cmd, 0, 0);
-}
+// ---- setup
 
 u64 nanotime(void)
 {
@@ -127,6 +139,8 @@ u64 nanotime(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (u64)ts.tv_sec * 1000000000ull + (u64)ts.tv_nsec - clock_base;
 }
+
+static void on_preempt_signal(int sig, siginfo_t *si, void *uc);
 
 void hosted_init(unsigned ncpus)
 {
@@ -151,10 +165,10 @@ void hosted_init(unsigned ncpus)
 		munmap(r, hosted_heap_base - start);
 	if (end > hosted_heap_base + PLAT_HEAP_SIZE)
 		munmap((void *)(hosted_heap_base + PLAT_HEAP_SIZE), end - (hosted_heap_base + PLAT_HEAP_SIZE));
-	if (membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) != 0) {
-		hosted_stw_flag = HOSTED_STW_FENCE;
-		pr_warn("hosted: no membarrier(2): preempt_disable fences (slower)");
-	}
+	struct sigaction sa = {.sa_sigaction = on_preempt_signal, .sa_flags = SA_SIGINFO | SA_RESTART};
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(PREEMPT_SIGNAL, &sa, NULL) != 0)
+		panic("hosted_init: sigaction failed");
 	for (unsigned i = 0; i < ncpus; i++)
 		cpus[i].id = i;
 	hosted_ncpus = ncpus;
@@ -165,38 +179,18 @@ int hosted_cpu(void)
 	return hosted_self ? (int)hosted_self->id : -1;
 }
 
-void hosted_cpu_enter(unsigned cpu)
+// ---- futexes (sleeping only: every handover of data is an atomic)
+
+static void futex_wait(int *word, int val, u64 timeout_ns)
 {
-	if (cpu >= hosted_ncpus)
-		panic("hosted_cpu_enter(%u): only %u CPUs", cpu, hosted_ncpus);
-	if (hosted_self)
-		panic("hosted_cpu_enter(%u): this thread already holds cpu %u", cpu, hosted_self->id);
-	struct hosted_cpu *c = &cpus[cpu];
-	// Acquire: see everything the slot's previous holder wrote (its mcache).
-	for (unsigned spins = 0;; spins++) {
-		int zero = 0;
-		if (__atomic_compare_exchange_n(&c->owned, &zero, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-			break;
-		if (spins % 64 == 63)
-			sched_yield();
-		else
-			__builtin_ia32_pause();
-	}
-	hosted_self = c;
+	struct timespec ts = {(time_t)(timeout_ns / 1000000000ull), (long)(timeout_ns % 1000000000ull)};
+	syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, val, timeout_ns ? &ts : NULL, NULL, 0);
 }
 
-void hosted_cpu_exit(void)
+static void futex_wake_all(int *word)
 {
-	struct hosted_cpu *c = hosted_self;
-	if (!c)
-		hosted_no_cpu("hosted_cpu_exit");
-	if (hosted_preempt)
-		panic("hosted_cpu_exit on cpu %u with preemption disabled (count %d)", c->id, hosted_preempt);
-	hosted_self = NULL;
-	__atomic_store_n(&c->owned, 0, __ATOMIC_RELEASE);	// our writes to the next holder
+	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 }
-
-// ---- stop-the-world
 
 static void relax(unsigned *spins)
 {
@@ -208,57 +202,539 @@ static void relax(unsigned *spins)
 		__builtin_ia32_pause();
 }
 
-void hosted_stw_wait(void)
+static inline u64 stack_pointer(void)
 {
-	struct hosted_cpu *c = hosted_self;
+	u64 sp;
+	__asm__ volatile("movq %%rsp, %0" : "=r"(sp));
+	return sp;
+}
+
+// ---- CPU slots
+
+// stw_wait_over: until no stop-the-world is on. Acquire: see what the
+// stopped world wrote.
+static void stw_wait_over(void)
+{
+	int f;
+	while ((f = __atomic_load_n(&hosted_stw_flag, __ATOMIC_ACQUIRE)) != 0)
+		futex_wait(&hosted_stw_flag, f, 0);
+}
+
+// slot_run: the holder of c starts executing on it, after any stop of the
+// world. Dekker with stw_begin, both sides sequentially consistent: we
+// store running then load the flag, it stores the flag then loads
+// running, so either it waits for us or we see the flag and stay parked.
+static void slot_run(struct hosted_cpu *c)
+{
 	for (;;) {
-		// Our in_region store before the flag's load (the fence mode
-		// relies on it; with membarrier it is merely redundant).
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if (!(__atomic_load_n(&hosted_stw_flag, __ATOMIC_ACQUIRE) & HOSTED_STW_ON))
+		__atomic_store_n(&c->running, 1, __ATOMIC_SEQ_CST);
+		if (!__atomic_load_n(&hosted_stw_flag, __ATOMIC_SEQ_CST))
 			return;
-		// Out of the region while we wait, so the stopper can go on.
-		__atomic_store_n(&c->in_region, 0, __ATOMIC_RELEASE);
-		unsigned spins = 0;
-		while (__atomic_load_n(&hosted_stw_flag, __ATOMIC_ACQUIRE) & HOSTED_STW_ON)
-			relax(&spins);
-		__atomic_store_n(&c->in_region, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->running, 0, __ATOMIC_RELEASE);
+		stw_wait_over();
 	}
 }
 
+static bool slot_try_take(struct thread *t, struct hosted_cpu *c)
+{
+	struct thread *none = NULL;
+	// Acquire: everything the slot's last holder wrote (its mcache).
+	if (__atomic_load_n(&c->owner, __ATOMIC_RELAXED) ||
+	    !__atomic_compare_exchange_n(&c->owner, &none, t, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return false;
+	__atomic_store_n(&c->owner_tid, t->os_tid, __ATOMIC_RELAXED);
+	return true;
+}
+
+static void signal_holder(struct hosted_cpu *c)
+{
+	int tid = __atomic_load_n(&c->owner_tid, __ATOMIC_RELAXED);
+	if (tid)	// a holder that has just left ignores it (hosted_self is NULL)
+		syscall(SYS_tgkill, getpid(), tid, PREEMPT_SIGNAL);
+}
+
+// slot_acquire: t takes its pinned slot or any free one, waiting while
+// none is free; after a slice of waiting it asks a holder to hand over.
+// The caller's preemption count is raised (no signal acts meanwhile).
+static void slot_acquire(struct thread *t)
+{
+	unsigned n = hosted_ncpus, ask = 0;
+	bool pinned = t->pinned != THREAD_ANY_CPU, counted = false;
+	u32 *waiters = pinned ? &cpus[t->pinned].waiters : &any_waiters;
+	struct hosted_cpu *got = NULL;
+	u64 since = 0;
+	for (;;) {
+		int seq = __atomic_load_n(&slot_seq, __ATOMIC_SEQ_CST);
+		if (pinned) {
+			if (slot_try_take(t, &cpus[t->pinned]))
+				got = &cpus[t->pinned];
+		} else {
+			for (unsigned i = 0; i < n && !got; i++)
+				if (slot_try_take(t, &cpus[(t->last_cpu + i) % n]))
+					got = &cpus[(t->last_cpu + i) % n];
+		}
+		if (got)
+			break;
+		u64 now = nanotime();
+		if (!counted) {
+			// Seq-cst, against slot_release's check of the waiter counts.
+			__atomic_add_fetch(waiters, 1, __ATOMIC_SEQ_CST);
+			counted = true;
+			since = now;
+		} else if (now - since >= SLICE_NS) {
+			struct hosted_cpu *v = pinned ? &cpus[t->pinned] : &cpus[ask++ % n];
+			__atomic_fetch_or(&v->pending, HOSTED_WANT_SLOT, __ATOMIC_RELAXED);
+			signal_holder(v);
+			since = now;
+		}
+		futex_wait(&slot_seq, seq, SLICE_NS);
+	}
+	if (counted)
+		__atomic_sub_fetch(waiters, 1, __ATOMIC_RELAXED);
+	t->last_cpu = (int)got->id;
+	hosted_self = got;
+	slot_run(got);
+}
+
+// slot_release: the caller gives its slot up (its count is raised).
+static void slot_release(void)
+{
+	struct hosted_cpu *c = hosted_self;
+	hosted_self = NULL;
+	__atomic_fetch_and(&c->pending, ~HOSTED_WANT_SLOT, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->owner_tid, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->running, 0, __ATOMIC_RELEASE);
+	// Release: our writes (the mcache) to the next holder.
+	__atomic_store_n(&c->owner, NULL, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&slot_seq, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&any_waiters, __ATOMIC_SEQ_CST) || __atomic_load_n(&c->waiters, __ATOMIC_SEQ_CST))
+		futex_wake_all(&slot_seq);
+}
+
+// park: stopped for a stop-the-world, still holding c. Everything the
+// thread holds in registers is on its stack above t->rsp: spilled here
+// (callee-saved) or by its callers, or in the signal frame when parked
+// from the handler.
+static __attribute__((noinline)) void park(struct thread *t, struct hosted_cpu *c)
+{
+	__builtin_unwind_init();
+	t->rsp = stack_pointer();
+	__atomic_store_n(&c->parked, 1, __ATOMIC_RELAXED);
+	// Release: the stopper sees our stack and per-CPU writes.
+	__atomic_store_n(&c->running, 0, __ATOMIC_RELEASE);
+	stw_wait_over();
+	slot_run(c);
+	__atomic_store_n(&c->parked, 0, __ATOMIC_RELAXED);
+}
+
+// thread_resume: t may run again once the collector lets go of it.
+static void thread_resume(struct thread *t)
+{
+	unsigned spins = 0;
+	for (;;) {
+		int off = THREAD_OFF;
+		// Acquire: after thread_unhold.
+		if (__atomic_compare_exchange_n(&t->off, &off, THREAD_ON, false, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return;
+		relax(&spins);
+	}
+}
+
+enum block { BLOCK_WAKE, BLOCK_SLEEP, BLOCK_YIELD, BLOCK_JOIN };
+
+// thread_block: gives the slot up, blocks as `how` says, takes a slot
+// again. The same spill as park: while off, t's stack above rsp holds
+// everything it could hold in registers.
+static __attribute__((noinline)) void thread_block(struct thread *t, enum block how, u64 arg)
+{
+	__builtin_unwind_init();
+	int saved = hosted_preempt;
+	hosted_preempt = 1;
+	__atomic_store_n(&t->state, TS_BLOCKED, __ATOMIC_RELAXED);
+	t->rsp = stack_pointer();
+	// Release: a collector that holds t sees its stack.
+	__atomic_store_n(&t->off, THREAD_OFF, __ATOMIC_RELEASE);
+	slot_release();
+	switch (how) {
+	case BLOCK_WAKE:
+		while (!__atomic_load_n(&t->wake, __ATOMIC_ACQUIRE))
+			futex_wait(&t->wake, 0, 0);
+		break;
+	case BLOCK_SLEEP: {
+		struct timespec ts = {(time_t)(arg / 1000000000ull), (long)(arg % 1000000000ull)};
+		while (nanosleep(&ts, &ts) != 0)
+			;
+		break;
+	}
+	case BLOCK_YIELD:
+		sched_yield();
+		break;
+	case BLOCK_JOIN:
+		if (pthread_join((pthread_t)((struct thread *)arg)->pthread, NULL) != 0)
+			panic("thread_join: pthread_join failed");
+		break;
+	}
+	thread_resume(t);
+	slot_acquire(t);
+	__atomic_store_n(&t->state, TS_RUNNING, __ATOMIC_RELAXED);
+	hosted_preempt = saved;
+}
+
+void hosted_preempt_point(void)
+{
+	struct thread *t = self_thread;
+	int saved = hosted_preempt;
+	hosted_preempt = 1;	// no signal acts on us meanwhile
+	for (;;) {
+		struct hosted_cpu *c = hosted_self;
+		int p = __atomic_load_n(&c->pending, __ATOMIC_RELAXED);
+		if (p & HOSTED_WANT_STOP) {
+			park(t, c);	// returns at once if that stop is over
+			if (__atomic_load_n(&hosted_stw_flag, __ATOMIC_ACQUIRE) == 0)
+				__atomic_fetch_and(&c->pending, ~HOSTED_WANT_STOP, __ATOMIC_RELAXED);
+		} else if (p & HOSTED_WANT_SLOT) {
+			__atomic_fetch_and(&c->pending, ~HOSTED_WANT_SLOT, __ATOMIC_RELAXED);
+			if (__atomic_load_n(&c->waiters, __ATOMIC_RELAXED) || __atomic_load_n(&any_waiters, __ATOMIC_RELAXED))
+				thread_block(t, BLOCK_YIELD, 0);
+		} else {
+			break;
+		}
+	}
+	hosted_preempt = saved;
+}
+
+// The preemption signal: a stop-the-world or a waiting thread wants this
+// slot. Inside a region (or in the platform's own code, which raises the
+// count) it does nothing: the region's end acts on the request.
+static void on_preempt_signal(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig, (void)si, (void)uc;
+	int e = errno;
+	struct hosted_cpu *c = hosted_self;
+	if (c && hosted_preempt == 0 && __atomic_load_n(&c->pending, __ATOMIC_RELAXED))
+		hosted_preempt_point();
+	errno = e;
+}
+
+// ---- threads
+
+static void thread_register(struct thread *t)
+{
+	pthread_mutex_lock(&threads_lock);
+	t->tid = ++next_tid;
+	list_push_back(&all_threads, &t->all_link);
+	pthread_mutex_unlock(&threads_lock);
+}
+
+static void thread_unregister(struct thread *t)
+{
+	pthread_mutex_lock(&threads_lock);
+	list_remove(&t->all_link);
+	pthread_mutex_unlock(&threads_lock);
+}
+
+// thread_started: the calling pthread is t: its ids and stack bounds,
+// under the list lock (scans read them under it). The scanned stack ends
+// at `top` (0: the mapping's end, for the process's main thread): the top
+// of a pthread's mapping holds its TLS and libc's thread descriptor,
+// which are no roots of ours and change while the thread is off a slot.
+static void thread_started(struct thread *t, u64 top)
+{
+	self_thread = t;
+	pthread_attr_t a;
+	void *lo;
+	size_t size;
+	if (pthread_getattr_np(pthread_self(), &a) != 0 || pthread_attr_getstack(&a, &lo, &size) != 0)
+		panic("thread %s: cannot find its stack", t->name);
+	pthread_attr_destroy(&a);
+	pthread_mutex_lock(&threads_lock);
+	t->os_tid = (int)syscall(SYS_gettid);
+	t->stack = (struct kstack){(u64)lo, top ? top : (u64)lo + size};
+	t->rsp = t->stack.top;	// nothing of it is a root yet
+	pthread_mutex_unlock(&threads_lock);
+}
+
+static void *thread_main(void *arg)
+{
+	struct thread *t = arg;
+	hosted_preempt = 1;
+	// Not while a collector holds us (to scan the start argument): it
+	// reads the stack bounds thread_started sets.
+	thread_resume(t);
+	// Our frame (with its return address) and below: fn's frames.
+	thread_started(t, (u64)__builtin_frame_address(0) + 16);
+	slot_acquire(t);
+	__atomic_store_n(&t->state, TS_RUNNING, __ATOMIC_RELAXED);
+	hosted_preempt = 0;
+	t->fn(t->arg);
+	if (hosted_preempt)
+		panic("thread %s returned with preemption disabled (count %d)", t->name, hosted_preempt);
+	hosted_preempt = 1;
+	__atomic_store_n(&t->exited, true, __ATOMIC_RELEASE);
+	__atomic_store_n(&t->state, TS_ZOMBIE, __ATOMIC_RELAXED);
+	thread_unregister(t);
+	slot_release();
+	self_thread = NULL;
+	hosted_preempt = 0;
+	if (t->detached)
+		free(t);
+	return NULL;
+}
+
+static struct thread *create(const char *name, void (*fn)(void *), void *arg, int cpu, bool detached)
+{
+	if (cpu != THREAD_ANY_CPU && (cpu < 0 || (unsigned)cpu >= hosted_ncpus))
+		return NULL;
+	struct thread *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	t->fn = fn;
+	t->arg = arg;
+	t->pinned = cpu;
+	t->detached = detached;
+	t->off = THREAD_OFF;	// not started: its start argument is its only root
+	t->state = TS_RUNNABLE;
+	t->last_cpu = cpu >= 0 ? cpu : hosted_cpu() >= 0 ? hosted_cpu() : 0;
+	list_init(&t->wq_link);
+	thread_register(t);	// before it runs: the collector scans arg from now on
+	pthread_attr_t a;
+	pthread_t th;
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, detached ? PTHREAD_CREATE_DETACHED : PTHREAD_CREATE_JOINABLE);
+	int err = pthread_create(&th, &a, thread_main, t);
+	pthread_attr_destroy(&a);
+	if (err != 0) {
+		thread_unregister(t);
+		free(t);
+		return NULL;
+	}
+	if (!detached)
+		t->pthread = (u64)th;	// for thread_join; the thread never reads it
+	return t;
+}
+
+struct thread *thread_create(const char *name, void (*fn)(void *), void *arg, int cpu)
+{
+	return create(name, fn, arg, cpu, false);
+}
+
+struct thread *thread_create_detached(const char *name, void (*fn)(void *), void *arg, int cpu)
+{
+	return create(name, fn, arg, cpu, true);
+}
+
+static struct thread *current_or_panic(const char *what)
+{
+	struct thread *t = self_thread;
+	if (!t || !hosted_self)
+		hosted_no_cpu(what);
+	return t;
+}
+
+void thread_join(struct thread *t)
+{
+	if (t->detached)
+		panic("thread_join(%s): the thread is detached", t->name);
+	thread_block(current_or_panic("thread_join"), BLOCK_JOIN, (u64)t);
+	free(t);
+}
+
+void thread_yield(void)
+{
+	struct hosted_cpu *c = hosted_self;
+	if (c && hosted_preempt == 0 &&
+	    (__atomic_load_n(&c->waiters, __ATOMIC_RELAXED) || __atomic_load_n(&any_waiters, __ATOMIC_RELAXED)))
+		thread_block(self_thread, BLOCK_YIELD, 0);
+	else
+		sched_yield();
+}
+
+void thread_sleep(u64 ns)
+{
+	thread_block(current_or_panic("thread_sleep"), BLOCK_SLEEP, ns);
+}
+
+struct thread *thread_current(void)
+{
+	return self_thread;
+}
+
+void thread_for_each(void (*fn)(struct thread *t, void *arg), void *arg)
+{
+	hosted_preempt++;	// not parked while holding the lock
+	pthread_mutex_lock(&threads_lock);
+	list_for_each(e, &all_threads)
+		fn(list_entry(e, struct thread, all_link), arg);
+	pthread_mutex_unlock(&threads_lock);
+	hosted_preempt--;
+}
+
+u32 sched_runnable(unsigned cpu)
+{
+	return __atomic_load_n(&cpus[cpu].waiters, __ATOMIC_RELAXED) + __atomic_load_n(&any_waiters, __ATOMIC_RELAXED);
+}
+
+bool thread_try_hold(struct thread *t)
+{
+	int off = THREAD_OFF;
+	// Acquire: its stack as it left it (thread_block's release).
+	return __atomic_compare_exchange_n(&t->off, &off, THREAD_HELD, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+void thread_unhold(struct thread *t)
+{
+	__atomic_store_n(&t->off, THREAD_OFF, __ATOMIC_RELEASE);
+}
+
+void waitq_init(struct waitq *wq)
+{
+	list_init(&wq->waiters);
+}
+
+void waitq_wait(struct waitq *wq, struct spinlock *lk)
+{
+	struct thread *t = current_or_panic("waitq_wait");
+	__atomic_store_n(&t->wake, 0, __ATOMIC_RELAXED);
+	list_push_back(&wq->waiters, &t->wq_link);
+	spin_unlock(lk);
+	thread_block(t, BLOCK_WAKE, 0);
+	spin_lock(lk);
+}
+
+// wake: under the waiter's lock, which it takes again before returning,
+// so t is not freed before the futex wake is done.
+static void wake(struct thread *t)
+{
+	list_remove(&t->wq_link);
+	__atomic_store_n(&t->wake, 1, __ATOMIC_RELEASE);
+	futex_wake_all(&t->wake);
+}
+
+int waitq_wake_one(struct waitq *wq)
+{
+	if (list_empty(&wq->waiters))
+		return 0;
+	wake(list_entry(wq->waiters.next, struct thread, wq_link));
+	return 1;
+}
+
+int waitq_wake_all(struct waitq *wq)
+{
+	int n = 0;
+	for (; !list_empty(&wq->waiters); n++)
+		wake(list_entry(wq->waiters.next, struct thread, wq_link));
+	return n;
+}
+
+// ---- threads that enter the machine themselves
+
+// A pthread the platform did not create registers on its first
+// hosted_cpu_enter; hosted_cpu_exit takes it off the list (a thread off
+// the machine holds no roots); the struct is freed when the pthread ends.
+static pthread_key_t entered_key;
+static pthread_once_t entered_once = PTHREAD_ONCE_INIT;
+
+static void entered_key_init(void)
+{
+	pthread_key_create(&entered_key, free);
+}
+
+// Not inlined: the frame pointer saved in our frame is the caller's
+// (the hosted build keeps frame pointers).
+__attribute__((noinline)) void hosted_cpu_enter(unsigned cpu)
+{
+	if (cpu >= hosted_ncpus)
+		panic("hosted_cpu_enter(%u): only %u CPUs", cpu, hosted_ncpus);
+	if (hosted_self)
+		panic("hosted_cpu_enter(%u): this thread already holds cpu %u", cpu, hosted_self->id);
+	struct thread *t = self_thread;
+	if (!t) {
+		pthread_once(&entered_once, entered_key_init);
+		t = calloc(1, sizeof(*t));
+		if (!t)
+			panic("hosted_cpu_enter: out of memory");
+		snprintf(t->name, sizeof(t->name), "hosted thread");
+		list_init(&t->wq_link);
+		pthread_setspecific(entered_key, t);
+		// The main thread's whole stack; another pthread's from its
+		// caller's frame down (its TLS is at the top of its stack).
+		bool main_thread = syscall(SYS_gettid) == getpid();
+		thread_started(t, main_thread ? 0 : *(u64 *)__builtin_frame_address(0) + 16);
+	}
+	hosted_preempt = 1;
+	t->pinned = (int)cpu;
+	t->off = THREAD_ON;
+	t->exited = false;
+	t->state = TS_RUNNING;
+	__builtin_unwind_init();
+	t->rsp = stack_pointer();
+	thread_register(t);
+	slot_acquire(t);
+	hosted_preempt = 0;
+}
+
+void hosted_cpu_exit(void)
+{
+	struct hosted_cpu *c = hosted_self;
+	if (!c)
+		hosted_no_cpu("hosted_cpu_exit");
+	if (hosted_preempt)
+		panic("hosted_cpu_exit on cpu %u with preemption disabled (count %d)", c->id, hosted_preempt);
+	struct thread *t = self_thread;
+	if (t->fn)
+		panic("hosted_cpu_exit from thread %s, which thread_create made", t->name);
+	hosted_preempt = 1;
+	thread_unregister(t);
+	slot_release();
+	hosted_preempt = 0;
+}
+
+// ---- stop-the-world
+
 u64 stw_begin(void)
 {
-	if (!hosted_self)
+	struct thread *me = self_thread;
+	if (!hosted_self || !me)
 		hosted_no_cpu("stw_begin");
 	if (hosted_preempt)
 		panic("stw_begin on cpu %u with preemption disabled (count %d)", hosted_self->id, hosted_preempt);
 	u64 t0 = nanotime();
-	int mode;
-	for (;;) {
-		preempt_disable();	// waits while another stop-the-world is on
-		mode = __atomic_load_n(&hosted_stw_flag, __ATOMIC_RELAXED) & ~HOSTED_STW_ON;
-		int expect = mode;
-		if (__atomic_compare_exchange_n(&hosted_stw_flag, &expect, mode | HOSTED_STW_ON, false,
-						__ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
-			break;
-		preempt_enable();	// lost the race to another stopper: let it finish
+	hosted_preempt = 1;	// stw_end's preempt_enable ends it
+	// Threads parked by the last stop run again first (for up to a ms):
+	// in the kernel they go on the moment it ends, but here they need a
+	// futex wake-up, and back-to-back stops would starve them.
+	for (unsigned i = 0; i < hosted_ncpus; i++) {
 		unsigned spins = 0;
-		while (__atomic_load_n(&hosted_stw_flag, __ATOMIC_ACQUIRE) & HOSTED_STW_ON)
+		while (__atomic_load_n(&cpus[i].parked, __ATOMIC_RELAXED) && nanotime() - t0 < 1000000)
 			relax(&spins);
 	}
-	// The other half of preempt_disable's Dekker: every thread now running
-	// executes a full barrier, so each either sees the flag or has its
-	// in_region store visible to the loads below.
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (!(mode & HOSTED_STW_FENCE) && membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0)
-		panic("stw_begin: membarrier failed after registering");
+	for (;;) {
+		int zero = 0;
+		if (__atomic_compare_exchange_n(&hosted_stw_flag, &zero, 1, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+			break;
+		park(me, hosted_self);	// another stopper's world: we are part of it
+	}
+	for (unsigned i = 0; i < hosted_ncpus; i++)
+		if (&cpus[i] != hosted_self)
+			__atomic_fetch_or(&cpus[i].pending, HOSTED_WANT_STOP, __ATOMIC_SEQ_CST);
 	for (unsigned i = 0; i < hosted_ncpus; i++) {
-		if (&cpus[i] == hosted_self)
+		struct hosted_cpu *c = &cpus[i];
+		if (c == hosted_self)
 			continue;
 		unsigned spins = 0;
-		// Acquire: the region's writes happen before the stopped world.
-		while (__atomic_load_n(&cpus[i].in_region, __ATOMIC_ACQUIRE))
+		u64 asked = 0;
+		// Acquire: the parked (or departed) holder's writes.
+		while (__atomic_load_n(&c->running, __ATOMIC_SEQ_CST)) {
+			u64 now = nanotime();
+			if (now - asked > 1000000) {	// again each ms: a sanitizer may defer signals
+				signal_holder(c);
+				asked = now;
+			}
 			relax(&spins);
+		}
+		(void)__atomic_load_n(&c->owner, __ATOMIC_ACQUIRE);
 	}
 	u64 ns = nanotime() - t0;
 	stw_stats.count++;
@@ -269,26 +745,14 @@ u64 stw_begin(void)
 
 void stw_end(void)
 {
-	if (!(__atomic_load_n(&hosted_stw_flag, __ATOMIC_RELAXED) & HOSTED_STW_ON))
+	if (!__atomic_load_n(&hosted_stw_flag, __ATOMIC_RELAXED))
 		panic("stw_end on cpu %u without stw_begin", this_cpu_id());
-	// Release: the stopped world's writes before anyone's next region.
-	__atomic_fetch_and(&hosted_stw_flag, ~HOSTED_STW_ON, __ATOMIC_RELEASE);
-	preempt_enable();
-}
-
-void hosted_set_stw_fences(bool on)
-{
 	for (unsigned i = 0; i < hosted_ncpus; i++)
-		if (&cpus[i] != hosted_self && __atomic_load_n(&cpus[i].owned, __ATOMIC_ACQUIRE))
-			panic("hosted_set_stw_fences: cpu %u is held by another thread", i);
-	if (!on && membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0)
-		panic("hosted_set_stw_fences(false): this system has no membarrier(2)");
-	__atomic_store_n(&hosted_stw_flag, on ? HOSTED_STW_FENCE : 0, __ATOMIC_SEQ_CST);
-}
-
-bool hosted_stw_fences(void)
-{
-	return __atomic_load_n(&hosted_stw_flag, __ATOMIC_RELAXED) & HOSTED_STW_FENCE;
+		__atomic_fetch_and(&cpus[i].pending, ~HOSTED_WANT_STOP, __ATOMIC_RELAXED);
+	// Release: the stopped world's writes before anyone runs again.
+	__atomic_store_n(&hosted_stw_flag, 0, __ATOMIC_RELEASE);
+	futex_wake_all(&hosted_stw_flag);
+	preempt_enable();
 }
 
 void hosted_stw_stats(struct hosted_stw_stats *s)
@@ -418,4 +882,24 @@ void plat_memory_stats(u64 *stack_bytes, u64 *meta_bytes)
 {
 	*stack_bytes = 0;	// thread stacks belong to libc here
 	*meta_bytes = __atomic_load_n(&pages_by_tag[FT_META], __ATOMIC_RELAXED) * PAGE_SIZE;
+}
+
+// ---- benchmark output
+
+void hosted_print_bench_header(void)
+{
+	char cpu[128] = "unknown", line[256];
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "model name", 10) && strchr(line, ':')) {
+			const char *v = strchr(line, ':') + 1;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			snprintf(cpu, sizeof(cpu), "%s", v);
+			cpu[strcspn(cpu, "\n")] = 0;
+			break;
+		}
+	if (f)
+		fclose(f);
+	printf("goos: linux\ngoarch: amd64\npkg: tricolor/hosted\ncpu: %s\n", cpu);
 }

@@ -2,6 +2,8 @@
 //   BinaryTrees/depth=N  the Computer Language Benchmarks Game's
 //                        binary-trees, depth 18 and 20, its trees spread
 //                        over all CPUs; one op is the whole program;
+//   GCBench              Ellis, Kovac and Boehm's GCBench, one op the
+//                        whole program, on one thread;
 //   MarkRate             a forced cycle over a pointer-dense heap of
 //                        256 MiB; MB/s/CPU is bytes scanned per second
 //                        of marking CPU time;
@@ -214,6 +216,100 @@ static void binary_trees(struct kb *b)
 
 KBENCH_CASE(BinaryTrees, "depth=18", binary_trees, 18);
 KBENCH_CASE(BinaryTrees, "depth=20", binary_trees, 20);
+
+// ---- GCBench (John Ellis, Pete Kovac, Hans Boehm), as in Boehm's
+// GCBench.c: a long-lived tree of depth 16 and an array of 500,000
+// doubles stay while temporary trees of depths 4, 6, .., 16 are built top
+// down and bottom up, 2 x (nodes of a depth-18 tree) nodes per depth. The
+// kernel has no floating point: the array holds 8-byte integers (it is
+// pointer-free either way, all the collector sees).
+
+struct gcb {
+	struct gcb *left, *right;
+	int i, j;
+};
+GC_TYPE(gcb_type, struct gcb, left, right);
+
+#define GCB_STRETCH 18
+#define GCB_LONG_LIVED 16
+#define GCB_ARRAY 500000
+#define GCB_MIN 4
+#define GCB_MAX 16
+
+static int gcb_size(int depth) { return (1 << (depth + 1)) - 1; }
+
+// gcb_populate: the tree below n, top down; false if the heap ran out.
+static bool gcb_populate(int depth, struct gcb *n)
+{
+	if (depth-- <= 0)
+		return true;
+	struct gcb *l = gc_alloc(&gcb_type), *r = gc_alloc(&gcb_type);
+	if (!l || !r)
+		return false;
+	GC_STORE(n->left, l);
+	GC_STORE(n->right, r);
+	return gcb_populate(depth, l) && gcb_populate(depth, r);
+}
+
+// gcb_make: a tree bottom up, or NULL if the heap ran out.
+static struct gcb *gcb_make(int depth)
+{
+	struct gcb *n = gc_alloc(&gcb_type);
+	if (!n || depth <= 0)
+		return n;
+	struct gcb *l = gcb_make(depth - 1), *r = gcb_make(depth - 1);
+	if (!l || !r)
+		return NULL;
+	GC_STORE(n->left, l);
+	GC_STORE(n->right, r);
+	return n;
+}
+
+static int gcb_count(const struct gcb *n)
+{
+	return n ? 1 + gcb_count(n->left) + gcb_count(n->right) : 0;
+}
+
+// gcb_run: one GCBench; NULL or what went wrong.
+static const char *gcb_run(void)
+{
+	if (!gcb_make(GCB_STRETCH))
+		return "out of memory";
+	struct gcb *volatile long_lived = gc_alloc(&gcb_type);
+	u64 *volatile array = gc_alloc_noscan(GCB_ARRAY * sizeof(u64));
+	if (!long_lived || !array || !gcb_populate(GCB_LONG_LIVED, long_lived))
+		return "out of memory";
+	for (u64 i = 0; i < GCB_ARRAY / 2; i++)
+		array[i] = i * i;
+	for (int d = GCB_MIN; d <= GCB_MAX; d += 2) {
+		int iters = 2 * gcb_size(GCB_STRETCH) / gcb_size(d);
+		for (int i = 0; i < iters; i++) {
+			struct gcb *t = gc_alloc(&gcb_type);
+			if (!t || !gcb_populate(d, t))
+				return "out of memory";
+		}
+		for (int i = 0; i < iters; i++)
+			if (!gcb_make(d))
+				return "out of memory";
+	}
+	if (gcb_count(long_lived) != gcb_size(GCB_LONG_LIVED) || array[1000] != 1000 * 1000)
+		return "the long-lived data changed";
+	return NULL;
+}
+
+KBENCH(GCBench)
+{
+	struct gcwin w;
+	gcwin_begin(&w);
+	const char *why = NULL;
+	for (u64 i = 0; i < b->n && !why; i++)
+		why = gcb_run();
+	kb_stop_timer(b);
+	gcwin_end(b, &w, true);
+	if (why)
+		kb_fail(b, "%s (%s)", why, gc_alloc_error());
+	kb_start_timer(b);
+}
 
 // ---- mark rate over a pointer-dense heap
 

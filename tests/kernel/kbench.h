@@ -112,8 +112,13 @@ void kb_fail_at(struct kb *b, const char *file, int line, const char *fmt, ...) 
 #define kb_skip(b, ...) kb_skip_at((b), __FILE__, __LINE__, __VA_ARGS__)
 void kb_skip_at(struct kb *b, const char *file, int line, const char *fmt, ...) __printf(4, 5);
 
-// Runs the benchmarks matching glob and exits QEMU; never returns.
+// Runs the benchmarks matching glob and exits QEMU; never returns
+// (tests/kernel/kbench_boot.c).
 void __noreturn kbench_run(const char *glob);
+// kbench_run_all: the part of kbench_run that the hosted build shares:
+// runs the benchmarks matching glob (print_header first, if any does),
+// prints their lines and PASS or FAIL; returns how many failed.
+int kbench_run_all(const char *glob, void (*print_header)(void));
 
 // The pure parts, exposed for the kbench tests:
 // kbench_predict_n: the next iteration count after `last` iterations ran

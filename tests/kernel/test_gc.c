@@ -336,6 +336,18 @@ static bool node_ok(const struct gnode *n)
 	return n->check == n->key * CHECK_K && gc_object_base(n) == n;
 }
 
+// await_progress: sleeps until a helper's progress counter moves past
+// *seen, then records it. Tests that collect while helpers mutate call it
+// before each collection: a collector fast enough (the hosted build) to
+// run all its cycles before a helper thread is scheduled would test
+// nothing.
+static void await_progress(const u64 *count, u64 *seen)
+{
+	while (__atomic_load_n(count, __ATOMIC_RELAXED) == *seen)
+		thread_sleep(1000000);
+	*seen = __atomic_load_n(count, __ATOMIC_RELAXED);
+}
+
 static void mutator(void *arg)
 {
 	struct mut_arg *a = arg;
@@ -376,7 +388,7 @@ static void mutator(void *arg)
 				ksnprintf(mut.why, sizeof(mut.why), "node %p's next %p corrupted or freed", x, x->next);
 			break;
 		}
-		mut.ops[a->id]++;
+		__atomic_store_n(&mut.ops[a->id], mut.ops[a->id] + 1, __ATOMIC_RELAXED);	// await_progress reads it
 	}
 	__atomic_fetch_sub(&mut.running, 1, __ATOMIC_ACQ_REL);
 }
@@ -398,8 +410,11 @@ KTEST_TIMEOUT(gc, concurrent_mutation_with_checkmark, 300000)
 	}
 	mut.running = (int)n;
 	u32 c0 = gc_cycles();
-	for (int c = 0; c < 50 && !mut.bad; c++)
+	u64 seen = 0;
+	for (int c = 0; c < 50 && !mut.bad; c++) {
+		await_progress(&mut.ops[0], &seen);
 		gc_collect();	// checkmark panics if a reachable object was missed
+	}
 	__atomic_store_n(&mut.stop, 1, __ATOMIC_RELEASE);
 	for (unsigned i = 0; i < n; i++)
 		thread_join(th[i]);
@@ -435,7 +450,7 @@ static void churner(void *arg)
 			new_node((u64)i);
 		if (keep)
 			GC_STORE(groot_slots[5], (void *)keep);
-		churn.allocated += 65;
+		__atomic_store_n(&churn.allocated, churn.allocated + 65, __ATOMIC_RELAXED);
 	}
 }
 
@@ -445,8 +460,11 @@ KTEST_TIMEOUT(gc, allocation_during_mark_survives, 300000)
 	memset(&churn, 0, sizeof(churn));
 	struct thread *th = thread_create("churner", churner, NULL, THREAD_ANY_CPU);
 	KT_ASSERT(t, th, "thread_create failed");
-	for (int c = 0; c < 10; c++)
+	u64 seen = 0;
+	for (int c = 0; c < 10; c++) {
+		await_progress(&churn.allocated, &seen);
 		gc_collect();
+	}
 	__atomic_store_n(&churn.stop, 1, __ATOMIC_RELEASE);
 	thread_join(th);
 	gc_set_checkmark(old);

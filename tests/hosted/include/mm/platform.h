@@ -7,16 +7,18 @@
 //
 // What is real and what is simulated:
 //   CPUs        a CPU is a slot (0 .. plat_ncpus()-1) that one thread at a
-//               time holds, between hosted_cpu_enter and hosted_cpu_exit
-//               (tests/hosted/hosted.h). this_cpu_id() is the slot of the
-//               calling thread; per-CPU data is exclusive because the slot
-//               is. Threads run on real host cores, in parallel.
-//   preemption  a thread-local count. The outermost preempt_disable marks
-//               the slot "in a region"; stop-the-world waits for those.
-//   stop-the-   stw_begin raises a flag and waits until no other slot is in
-//   world       a region; preempt_disable waits while the flag is up. A
-//               thread outside a region is not stopped: it just cannot
-//               enter one (it holds no lock and no per-CPU state then).
+//               time holds; heap code runs only on a held slot, so per-CPU
+//               data is exclusive because the slot is. Threads (section
+//               "threads" below) give their slot up when they block and
+//               take one again after; threads run on real host cores, in
+//               parallel.
+//   preemption  a thread-local count. Requests for a slot's holder (stop,
+//               hand over) wait for its outermost preempt_enable, or are
+//               taken in a signal handler when it is outside a region.
+//   stop-the-   stw_begin raises a flag, marks every slot, signals each
+//   world       holder that runs, and waits until all are parked (in the
+//               handler or at a region's end, registers on their stacks)
+//               or free. Parked threads run again at stw_end.
 //   spinlocks   test-and-set locks with __atomic builtins; they disable
 //               preemption while held, as the kernel's do.
 //   memory      the heap range is one PROT_NONE, MAP_NORESERVE mapping;
@@ -25,6 +27,7 @@
 //               Metadata pages are their own anonymous mappings.
 #pragma once
 
+#include "kernel/list.h"
 #include "kernel/types.h"
 
 #include <string.h>	// memset, memcpy, strcmp, strlen: libc's
@@ -62,21 +65,31 @@ void __noreturn panic(const char *fmt, ...) __printf(1, 2);
 
 // ---- CPUs and preemption
 
-// One per CPU slot, on its own cache line: written by its owner thread,
-// read by stop-the-world.
+// One per CPU slot, on its own cache line. A slot is held by one thread
+// at a time (owner); only its holder runs heap code on it, so per-CPU
+// data is exclusive as in the kernel.
 struct hosted_cpu {
-	int in_region;		// 1 while the owner is in a preempt-disabled region
-	int owned;		// 1 while a thread holds the slot
+	struct thread *owner;	// NULL when free; taken with a CAS (acquire)
+	// 1 while the owner executes; 0 while it is parked (stopped for a
+	// stop-the-world, its registers on its stack below t->rsp). A
+	// stop-the-world waits until every other slot is free or parked.
+	int running;
+	// Requests for the owner, acted on at its next preemption point (the
+	// outermost preempt_enable, a region entry, or the signal handler
+	// when outside a region): HOSTED_WANT_STOP park for a stop-the-world,
+	// HOSTED_WANT_SLOT hand the slot to a thread that has waited a slice.
+	int pending;
+	int parked;		// the owner is in park (a hint for fairness)
+	int owner_tid;		// the owner's kernel thread id, for tgkill
 	unsigned id;
+	u32 waiters;		// threads waiting for this slot in particular (atomic)
 } __attribute__((aligned(64)));
+#define HOSTED_WANT_STOP 1
+#define HOSTED_WANT_SLOT 2
 
 extern unsigned hosted_ncpus;
-// Stop-the-world state, read at every region entry: HOSTED_STW_ON while
-// a stop-the-world is on; HOSTED_STW_FENCE always, on a system without
-// membarrier(2) (every region entry then takes the slow path and fences).
+// 1 while a stop-the-world is on (atomic; a futex word).
 extern int hosted_stw_flag;
-#define HOSTED_STW_ON 1
-#define HOSTED_STW_FENCE 2
 // The calling thread's slot (NULL: none), and its preemption count.
 // local-exec: the hosted programs are executables that define these, so
 // each access is one %fs-relative instruction.
@@ -84,15 +97,18 @@ extern __thread struct hosted_cpu *hosted_self __attribute__((tls_model("local-e
 extern __thread int hosted_preempt __attribute__((tls_model("local-exec")));
 
 void __noreturn hosted_no_cpu(const char *what);
-void hosted_stw_wait(void);
 void __noreturn hosted_preempt_underflow(void);
+// hosted_preempt_point: the slot has a request (pending): park for the
+// stop-the-world or hand the slot over, then come back holding one.
+void hosted_preempt_point(void);
 
 static inline unsigned plat_ncpus(void) { return hosted_ncpus; }
 // cpu_relax: the pause in a spin-wait loop.
 static inline void cpu_relax(void) { __builtin_ia32_pause(); }
 
 // this_cpu_id: the calling thread's CPU slot. Only meaningful while it
-// holds one (every heap entry point needs one).
+// holds one (every heap entry point needs one); an unpinned thread may
+// change slots at any preemption point.
 static inline unsigned this_cpu_id(void)
 {
 	struct hosted_cpu *c = hosted_self;
@@ -101,6 +117,13 @@ static inline unsigned this_cpu_id(void)
 
 static inline int preempt_count(void) { return hosted_preempt; }
 
+// Regions: while the count is above 0 the thread keeps its slot and is
+// never parked (the signal handler returns at once; a request waits for
+// the outermost preempt_enable). A stop-the-world therefore waits for
+// every region to end, as the kernel's waits for interrupts to come on.
+// Neither side needs a fence: the count is the thread's own (a signal
+// arrives between instructions), and a parked thread publishes with a
+// release store of its slot's running flag.
 static inline void preempt_disable(void)
 {
 	if (hosted_preempt++ != 0)
@@ -108,16 +131,9 @@ static inline void preempt_disable(void)
 	struct hosted_cpu *c = hosted_self;
 	if (__builtin_expect(!c, 0))
 		hosted_no_cpu("preempt_disable");
-	// Dekker with stw_begin: we store in_region then load the flag; it
-	// stores the flag then loads in_region. x86 may let our load pass our
-	// store; stw_begin's membarrier(2) puts a full barrier on every running
-	// thread between its store and its loads, so we need only stop the
-	// compiler here (without membarrier, the slow path fences).
-	__atomic_store_n(&c->in_region, 1, __ATOMIC_RELAXED);
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	// Acquire: after a stop-the-world, see what it wrote.
-	if (__builtin_expect(__atomic_load_n(&hosted_stw_flag, __ATOMIC_ACQUIRE) != 0, 0))
-		hosted_stw_wait();	// fences; if the world stops, leaves, waits, enters again
+	// Relaxed: a request seen late is acted on at the region's end.
+	if (__builtin_expect(__atomic_load_n(&c->pending, __ATOMIC_RELAXED) != 0, 0))
+		hosted_preempt_point();
 }
 
 static inline void preempt_enable(void)
@@ -127,8 +143,16 @@ static inline void preempt_enable(void)
 		return;
 	if (__builtin_expect(n < 0, 0))
 		hosted_preempt_underflow();
-	// Release: a stop-the-world that sees 0 sees the region's writes.
-	__atomic_store_n(&hosted_self->in_region, 0, __ATOMIC_RELEASE);
+	if (__builtin_expect(__atomic_load_n(&hosted_self->pending, __ATOMIC_RELAXED) != 0, 0))
+		hosted_preempt_point();
+}
+
+// plat_preempt_requested: a stop-the-world or a waiting thread wants this
+// slot; long work in a region should stop at its next safe step.
+static inline bool plat_preempt_requested(void)
+{
+	struct hosted_cpu *c = hosted_self;
+	return c && __atomic_load_n(&c->pending, __ATOMIC_RELAXED) != 0;
 }
 
 // plat_can_wait: the caller may wait for other CPUs (preemptible).
@@ -157,10 +181,12 @@ static inline void spin_unlock(struct spinlock *l) { spin_unlock_irqrestore(l, f
 // ---- time, stop-the-world
 
 u64 nanotime(void);		// CLOCK_MONOTONIC, ns since hosted_init
-// stw_begin: returns once no other CPU slot is in a preempt-disabled
-// region, and none can enter one until stw_end; the caller is then in a
-// region itself. Returns how long that took (ns). The caller holds a CPU
-// slot, is preemptible and holds no lock.
+// stw_begin: returns once every other CPU slot is free or its holder is
+// parked: a holder outside a region is interrupted by a signal and parks
+// in the handler; one inside a region parks at its end. No thread gets a
+// slot or runs on one until stw_end; the caller is then in a region
+// itself. Returns how long that took (ns). The caller holds a CPU slot,
+// is preemptible and holds no lock.
 u64 stw_begin(void);
 void stw_end(void);
 
@@ -179,3 +205,88 @@ void plat_heap_release(u64 va, u64 len);
 
 const char **plat_thread_error(void);
 void plat_memory_stats(u64 *stack_bytes, u64 *meta_bytes);
+
+// ---- threads (kernel/thread.h's interface, for the collector and tests)
+
+// A thread is a pthread that runs heap code only while holding a CPU slot
+// (hosted_cpu above). It gives the slot up whenever it blocks (wait queue,
+// sleep, yield to a waiting thread, join) and takes one again after: its
+// pinned slot, or any free one. A thread that waited for a slot longer
+// than a slice asks the holder to hand it over (HOSTED_WANT_SLOT and a
+// signal), as the kernel's timer tick preempts. While a thread holds no
+// slot or is parked, everything it could hold in registers is on its
+// stack above rsp (spilled by the platform function it stopped in, or in
+// the signal frame), which is what the collector scans.
+#define THREAD_NAME_MAX 24
+#define THREAD_ANY_CPU (-1)
+
+enum thread_state {
+	TS_RUNNABLE,
+	TS_RUNNING,
+	TS_BLOCKED,
+	TS_ZOMBIE,
+};
+
+struct kstack {
+	u64 bottom, top;	// [bottom, top); both 0 until the thread starts
+};
+
+struct thread {
+	u64 rsp;		// while off a slot or parked: its stack pointer
+	struct kstack stack;
+	char name[THREAD_NAME_MAX];
+	u32 tid;		// ours, 1, 2, ...
+	int state;		// enum thread_state (atomic)
+	bool is_idle;		// always false: no idle threads here
+	bool exited;		// fn returned (atomic)
+	bool detached;
+	int pinned;		// THREAD_ANY_CPU or its slot
+	const char *alloc_error;
+	u32 gc_scangen;		// as in the kernel (kernel/thread.h)
+	i64 gc_assist_debt;
+	u32 gc_assist_cycle;
+	bool gc_no_roots;
+	void (*fn)(void *);
+	void *arg;
+	// Hosted.
+	// THREAD_ON while it may run (holds or is taking a slot), THREAD_OFF
+	// while it is blocked with rsp saved, THREAD_HELD while the collector
+	// holds it off (thread_try_hold). Atomic.
+	int off;
+	int os_tid;		// gettid()
+	u64 pthread;		// pthread_t of a joinable thread
+	int last_cpu;
+	int wake;		// futex word: set by waitq wake-ups
+	struct list wq_link;	// on a wait queue (the waiter's lock)
+	struct list all_link;	// all threads (the thread-list lock)
+};
+#define THREAD_ON 0
+#define THREAD_OFF 1
+#define THREAD_HELD 2
+
+// A wait queue, guarded by the caller's spinlock (Mesa semantics).
+struct waitq {
+	struct list waiters;
+};
+#define WAITQ_INIT(name) { LIST_INIT((name).waiters) }
+void waitq_init(struct waitq *wq);
+void waitq_wait(struct waitq *wq, struct spinlock *lk);
+int waitq_wake_one(struct waitq *wq);
+int waitq_wake_all(struct waitq *wq);
+
+// thread_create: a pthread running fn(arg) on slot cpu or any
+// (THREAD_ANY_CPU); NULL if cpu is not a slot or pthread_create fails.
+// Joinable threads are freed by thread_join, detached ones at exit.
+struct thread *thread_create(const char *name, void (*fn)(void *), void *arg, int cpu);
+struct thread *thread_create_detached(const char *name, void (*fn)(void *), void *arg, int cpu);
+void thread_join(struct thread *t);
+void thread_yield(void);
+void thread_sleep(u64 ns);
+// thread_current: the calling thread, NULL for a pthread never registered
+// (hosted_cpu_enter registers one).
+struct thread *thread_current(void);
+void thread_for_each(void (*fn)(struct thread *t, void *arg), void *arg);
+// sched_runnable: threads waiting for slot cpu (a racy hint).
+u32 sched_runnable(unsigned cpu);
+bool thread_try_hold(struct thread *t);
+void thread_unhold(struct thread *t);

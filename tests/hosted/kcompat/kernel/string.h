@@ -1,0 +1,3 @@
+// Hosted stand-in for the kernel header of this name: see ../kcompat.h.
+#pragma once
+#include "tests/hosted/kcompat/kcompat.h"
