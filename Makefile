@@ -12,8 +12,11 @@
 #   make sizeclasses   regenerate mm/sizeclasses.h (checked in) with
 #                tools/mksizeclasses.py; `make test` checks it is current
 #   make fuzz FUZZTIME=S   fuzz the heap (hosted build) for S seconds
-#   make bench-hosted  the heap's benchmarks at native speed (BENCH, BENCHTIME)
+#   make bench-hosted  the heap's and the collector's benchmarks at native
+#                speed (BENCH, BENCHTIME, BENCH_CPUS)
 #   make hosted  build the hosted port's programs (tests/hosted/hosted.mk)
+#   make compare  native side-by-side benchmarks against Go, Boehm GC,
+#                glibc, jemalloc and mimalloc (tools/compare/, ROUNDS=2)
 #
 # Variables: CMDLINE (kernel command line for run/debug/bench), SMP, MEM,
 # ACCEL=kvm (opt-in; TCG is the default, see docs/debugging.md).
@@ -148,5 +151,6 @@ clean:
 	rm -rf $(BUILD)
 
 include tests/hosted/hosted.mk
+include tools/compare/compare.mk
 
 -include $(DEPS)

@@ -110,6 +110,7 @@ static struct {
 	// Pacer and per-cycle accounting.
 	u64 scan_expect;	// scan work this cycle is expected to take (bytes)
 	i64 bg_credit;		// scan work the workers did that assists may take (atomic)
+	u64 assist_ratio;	// scan work per allocated byte (x1024), revised per chunk (atomic)
 	struct waitq assist_wq;	// assists with debt and nothing to do wait for credit
 	u32 assist_waiting;	// threads on assist_wq (gc.lock)
 	u64 last_scan_work;
@@ -292,6 +293,8 @@ static unsigned worker_share(unsigned cpu)
 	return (n * UTILIZATION_PERCENT - dedicated * 100) / (n - dedicated);
 }
 
+static void revise_assist_ratio(void);	// assists, below
+
 static void mark_worker(void *arg)
 {
 	unsigned cpu = (unsigned)(u64)arg;
@@ -314,6 +317,7 @@ static void mark_worker(void *arg)
 			u64 d = nanotime() - c0;
 			mine += d;
 			__atomic_fetch_add(&gc.bg_credit, (i64)did, __ATOMIC_RELAXED);
+			revise_assist_ratio();
 			wake_assists();
 			if (idle) {	// idle marking is free: not GC's share of the CPUs
 				__atomic_fetch_add(&gc.idle_ns, d, __ATOMIC_RELAXED);
@@ -348,7 +352,10 @@ static u64 assist_ratio(void)
 	u64 done = 0;
 	for (unsigned i = 0; i < plat_ncpus(); i++)
 		done += __atomic_load_n(&gcws[i].scan_work, __ATOMIC_RELAXED);
-	u64 live = __atomic_load_n(&heap.live, __ATOMIC_RELAXED), goal = gc.next_gc;
+	// next_gc changes under gc.lock (a new limit or GOGC) while workers
+	// and assists revise without it; scan_expect is set with the world
+	// stopped, before any of them runs.
+	u64 live = __atomic_load_n(&heap.live, __ATOMIC_RELAXED), goal = __atomic_load_n(&gc.next_gc, __ATOMIC_RELAXED);
 	u64 expect = gc.scan_expect;
 	if (live >= goal) {
 		expect = MAX(expect, live);
@@ -357,6 +364,15 @@ static u64 assist_ratio(void)
 	u64 rest = expect > done ? expect - done : expect / 16;
 	u64 runway = MAX(goal > live ? goal - live : 0, 64ul << 10);
 	return rest * 1024 / runway;
+}
+
+// revise_assist_ratio: recomputes the ratio assists charge, at the start
+// of mark and after every chunk of mark work (Go's revise): summing every
+// CPU's scan work on each allocation cost allocating threads 10% of their
+// time in cache misses on the other CPUs' counters.
+static void revise_assist_ratio(void)
+{
+	__atomic_store_n(&gc.assist_ratio, assist_ratio(), __ATOMIC_RELAXED);
 }
 
 // take_credit: pays debt from what the workers scanned beyond their own
@@ -385,7 +401,7 @@ static void gc_assist(u64 bytes)
 		t->gc_assist_cycle = gc_cycle;
 		t->gc_assist_debt = 0;
 	}
-	t->gc_assist_debt += (i64)(bytes * assist_ratio() / 1024);
+	t->gc_assist_debt += (i64)(bytes * __atomic_load_n(&gc.assist_ratio, __ATOMIC_RELAXED) / 1024);
 	if (t->gc_assist_debt < (i64)(16 << 10))
 		return;		// pay in chunks
 	__atomic_fetch_add(&gc.assists, 1, __ATOMIC_RELAXED);
@@ -403,6 +419,7 @@ static void gc_assist(u64 bytes)
 		add_gc_cpu(d);
 		if (did) {
 			t->gc_assist_debt -= (i64)did;
+			revise_assist_ratio();
 			continue;
 		}
 		// Nothing grey here: wait for the workers' credit or the end of mark.
@@ -484,6 +501,7 @@ static void sweep_termination(struct cycle *c)
 	// time, the whole heap); no credit yet.
 	gc.scan_expect = MAX(gc.last_scan_work, gc.num_gc ? 64ul << 10 : c->heap0);
 	gc.bg_credit = 0;
+	revise_assist_ratio();
 	gc.worker_ns = gc.assist_ns = gc.idle_ns = 0;
 	specials_cycle_start();
 	heap.marking = 1;

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Checks for the programs the build, `make run` and `make test` need, and on
+# Checks for the programs the build, `make run` and `make test` need (with
+# the argument `compare`, also `make compare`'s peers), and on
 # a Debian machine installs the missing packages (as root) or prints the
 # exact command to run (otherwise).
 set -e
@@ -25,6 +26,14 @@ if ! command -v clang >/dev/null 2>&1; then
 	missing="$missing clang libclang-rt-14-dev"
 elif [ ! -f "$(clang -print-resource-dir)/lib/linux/libclang_rt.fuzzer-x86_64.a" ]; then
 	missing="$missing libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev"
+fi
+
+# `make compare` (tools/compare/) also needs the peers it runs against.
+if [ "$1" = compare ]; then
+	need go golang-go
+	[ -f /usr/include/gc/gc.h ] || missing="$missing libgc-dev"
+	[ -f /usr/include/mimalloc.h ] || missing="$missing libmimalloc-dev"
+	[ -f /usr/include/jemalloc/jemalloc.h ] || missing="$missing libjemalloc-dev"
 fi
 
 [ -z "$missing" ] && exit 0

@@ -1,0 +1,246 @@
+// The workloads of `make compare` in Go: the same algorithms and sizes as
+// tools/compare/workloads.c, the same arguments and output. Objects the
+// algorithms drop go through a global sink where escape analysis could
+// otherwise keep them on the stack, so every one is a heap allocation, as
+// on the other side. The STW pauses come from GODEBUG=gctrace=1, which
+// compare.py parses (max_pause_ns is -1 here).
+//
+//	workloads binary-trees DEPTH THREADS | gcbench | churn SIZE THREADS | ring K
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+const (
+	churnAllocs = 10000000
+	ringReplace = 10000000
+	ringObj     = 64
+	btMin       = 4
+)
+
+type node struct{ l, r *node }
+
+type gnode struct {
+	left, right *gnode
+	i, j        int32
+}
+
+var sink []byte // defeats escape analysis for dropped byte objects
+
+func die(msg string) {
+	fmt.Fprintln(os.Stderr, "workloads:", msg)
+	os.Exit(1)
+}
+
+func bottomUp(depth uint) *node {
+	n := &node{}
+	if depth > 0 {
+		n.l = bottomUp(depth - 1)
+		n.r = bottomUp(depth - 1)
+	}
+	return n
+}
+
+func check(n *node) uint64 {
+	if n.l == nil {
+		return 1
+	}
+	return 1 + check(n.l) + check(n.r)
+}
+
+func binaryTrees(max uint, threads int) {
+	stretch := bottomUp(max + 1)
+	if check(stretch) != (2<<(max+1))-1 {
+		die("binary-trees: wrong stretch tree")
+	}
+	longLived := bottomUp(max)
+	sums := make([]uint64, threads)
+	var wg sync.WaitGroup
+	for k := 0; k < threads; k++ {
+		wg.Add(1)
+		go func(k int) { // iterations k, k + T, ... of every depth, as in C
+			defer wg.Done()
+			var sum uint64
+			for d := uint(btMin); d <= max; d += 2 {
+				iters := uint64(1) << (max - d + btMin)
+				for i := uint64(k); i < iters; i += uint64(threads) {
+					sum += check(bottomUp(d))
+				}
+			}
+			sums[k] = sum
+		}(k)
+	}
+	wg.Wait()
+	var sum, want uint64
+	for _, s := range sums {
+		sum += s
+	}
+	for d := uint(btMin); d <= max; d += 2 {
+		want += (uint64(1) << (max - d + btMin)) * ((2 << d) - 1)
+	}
+	if sum != want || check(longLived) != (2<<max)-1 {
+		die("binary-trees: wrong node counts")
+	}
+}
+
+func treeSize(d int) int { return (1 << (d + 1)) - 1 }
+
+func populate(depth int, n *gnode) {
+	if depth <= 0 {
+		return
+	}
+	depth--
+	n.left = &gnode{}
+	n.right = &gnode{}
+	populate(depth, n.left)
+	populate(depth, n.right)
+}
+
+func makeTree(depth int) *gnode {
+	if depth <= 0 {
+		return &gnode{}
+	}
+	return &gnode{left: makeTree(depth - 1), right: makeTree(depth - 1)}
+}
+
+func gcount(n *gnode) int {
+	if n == nil {
+		return 0
+	}
+	return 1 + gcount(n.left) + gcount(n.right)
+}
+
+var gsink *gnode
+
+func gcbench() {
+	gsink = makeTree(18)
+	gsink = nil
+	longLived := &gnode{}
+	populate(16, longLived)
+	array := make([]float64, 500000)
+	for i := 0; i < 500000/2; i++ {
+		array[i] = 1.0 / float64(i)
+	}
+	for d := 4; d <= 16; d += 2 {
+		iters := 2 * treeSize(18) / treeSize(d)
+		for i := 0; i < iters; i++ {
+			gsink = &gnode{}
+			populate(d, gsink)
+		}
+		for i := 0; i < iters; i++ {
+			gsink = makeTree(d)
+		}
+	}
+	gsink = nil
+	if gcount(longLived) != treeSize(16) || array[1000] != 1.0/1000 {
+		die("gcbench: the long-lived data changed")
+	}
+}
+
+var sinks [8][]byte
+
+func churn(size int, threads int) {
+	per := churnAllocs / threads
+	var wg sync.WaitGroup
+	for k := 0; k < threads; k++ {
+		wg.Add(1)
+		go func(k int) {
+			defer wg.Done()
+			for i := 0; i < per; i++ {
+				p := make([]byte, size)
+				p[0] = byte(i) // touch it
+				sinks[k] = p
+			}
+			sinks[k] = nil
+		}(k)
+	}
+	wg.Wait()
+}
+
+func ring(k int) time.Duration {
+	slots := make([][]byte, k)
+	for i := range slots {
+		slots[i] = make([]byte, ringObj)
+	}
+	t0 := time.Now()
+	for i := 0; i < ringReplace; i++ {
+		p := make([]byte, ringObj)
+		p[0] = byte(i)
+		slots[i%k] = p
+	}
+	t := time.Since(t0)
+	runtime.KeepAlive(slots)
+	return t
+}
+
+// peakRSSKiB: VmHWM, as workloads.c reports it.
+func peakRSSKiB() int {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			f := strings.Fields(line[6:])
+			if len(f) > 0 {
+				if v, err := strconv.Atoi(f[0]); err == nil {
+					return v
+				}
+			}
+		}
+	}
+	return -1
+}
+
+func arg(i int, def int) int {
+	if len(os.Args) <= i {
+		return def
+	}
+	v, err := strconv.Atoi(os.Args[i])
+	if err != nil {
+		die("bad number " + os.Args[i])
+	}
+	return v
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		die("usage: workloads binary-trees DEPTH THREADS | gcbench | churn SIZE THREADS | ring K")
+	}
+	a, b := arg(2, 0), arg(3, 1)
+	if b < 1 || b > 8 {
+		die("1 to 8 threads")
+	}
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	var t time.Duration
+	switch w := os.Args[1]; {
+	case w == "ring" && a >= 1:
+		t = ring(a)
+	case w == "binary-trees" && a >= btMin && a <= 24:
+		t0 := time.Now()
+		binaryTrees(uint(a), b)
+		t = time.Since(t0)
+	case w == "gcbench":
+		t0 := time.Now()
+		gcbench()
+		t = time.Since(t0)
+	case w == "churn" && a >= 8 && a <= 4096:
+		t0 := time.Now()
+		churn(a, b)
+		t = time.Since(t0)
+	default:
+		die("unknown workload or bad size")
+	}
+	runtime.ReadMemStats(&ms1)
+	sink = nil
+	fmt.Printf("time_ns %d\nmax_pause_ns -1\ngc_cycles %d\npeak_rss_kib %d\n", t.Nanoseconds(),
+		ms1.NumGC-ms0.NumGC, peakRSSKiB())
+}
