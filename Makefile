@@ -29,6 +29,7 @@ PYTHON := python3
 QEMU := qemu-system-x86_64
 
 SMP ?= 4
+NPROC := $(shell nproc 2>/dev/null || echo 1)
 MEM ?= 512M
 CMDLINE ?=
 BENCH ?= *
@@ -134,7 +135,10 @@ debug: deps $(KERNEL)
 	$(QEMU) $(QEMU_COMMON) -display none -kernel $(KERNEL) -append "$(CMDLINE)" \
 		-serial mon:stdio -serial file:$(BUILD)/com2.bin -s -S
 
-test: deps $(KERNEL) $(TEST_ISO) hosted
+# The build runs on every core (about half the time on two), the tests
+# one step at a time.
+test: deps
+	@$(MAKE) -s -j$(NPROC) $(KERNEL) $(TEST_ISO) hosted
 	@$(PYTHON) tests/harness/run.py all
 
 bench: deps $(KERNEL)

@@ -494,7 +494,7 @@ static void sweep_termination(struct cycle *c)
 	for (unsigned i = 0; i < plat_ncpus(); i++) {
 		struct mcache *mc = mcache_of(i);
 		mc->tiny = mc->tinyoffset = 0;
-		mc->black_bytes = 0;
+		mc->black_bytes = mc->assist_bytes = 0;
 		gcws[i].bytes_marked = gcws[i].scan_work = 0;
 	}
 	// Assists: the scan work expected is the last cycle's (or, the first

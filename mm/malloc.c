@@ -53,9 +53,10 @@
 // sweep makes the collector's mark bits the new allocation bits (gc/gc.c
 // describes the collector). Allocator tests without the collector
 // reclaim through heap_test_free and heap_test_collect (mm/heap_test.c),
-// which run that same sweep. While the collector marks, allocation takes
-// the slow path: the object is marked at once (black) and the thread
-// assists; crossing heap.trigger starts a cycle (struct heap_collector).
+// which run that same sweep. While the collector marks, every new object
+// is marked at once (black) and the allocating thread assists (on the
+// fast path for every ASSIST_BATCH bytes a CPU allocates, see mallocgc);
+// crossing heap.trigger starts a cycle (struct heap_collector).
 //
 // Statistics cost nothing on the fast path: when an mcache takes a span
 // it counts all its free objects as allocated, and takes back the unused
@@ -70,6 +71,7 @@ struct mspan emptyspan;		// nelems 0, alloccache 0: every lookup fails
 static struct mcache *mcaches[MAX_CPUS];
 
 #define TINY_SIZE 16
+#define ASSIST_BATCH 4096	// fast-path bytes per assist call while marking
 static u8 tiny_spanclass;
 
 struct mcache *mcache_of(unsigned cpu) { return mcaches[cpu]; }
@@ -257,10 +259,29 @@ static inline void zero_object(void *x, u64 n)
 
 // allocate_black: while the collector marks, a new object is marked at
 // once and counted as marked (this CPU's cache c). Preemption disabled.
-static void allocate_black(struct mcache *c, struct mspan *s, u64 obj)
+static inline void allocate_black(struct mcache *c, struct mspan *s, u64 obj)
 {
-	if (heap.marking && span_mark(s, span_object_index(s, obj)))
+	if (__builtin_expect(heap.marking, 0) && span_mark(s, span_object_index(s, obj)))
 		c->black_bytes += span_elem_bytes(s);
+}
+
+// init_small: makes the fresh slot x of s an object of `size` bytes
+// (hdr: with a type header): zeroed if the span may be dirty, black while
+// the collector marks, its type recorded (header or pointer bits).
+// Returns what the caller gets. Preemption disabled.
+static inline __attribute__((always_inline)) void *init_small(struct mcache *c, struct mspan *s, void *x,
+							   const struct gc_type *t, u64 size, u64 hdr, bool noscan)
+{
+	if (s->needzero)
+		zero_object(x, s->elemsize);
+	allocate_black(c, s, (u64)x);
+	if (hdr) {
+		__atomic_store_n((const struct gc_type **)x, t, __ATOMIC_RELAXED);	// markers read it
+		return (char *)x + MALLOC_HEADER;
+	}
+	if (!noscan)
+		set_heapbits(s, (u64)x, t, size);
+	return x;
 }
 
 static void *alloc_large(u64 size, const struct gc_type *t, bool noscan)
@@ -357,17 +378,8 @@ static void *mallocgc_once(u64 size, const struct gc_type *t, bool noscan)
 		u8 sc = make_spanclass(size_to_class(size + hdr), noscan);
 		struct mspan *s;
 		x = next_free(c, sc, &s, &why);
-		if (x) {
-			if (s->needzero)
-				zero_object(x, s->elemsize);
-			allocate_black(c, s, (u64)x);
-			if (hdr) {
-				__atomic_store_n((const struct gc_type **)x, t, __ATOMIC_RELAXED);	// markers read it
-				x = (char *)x + MALLOC_HEADER;
-			} else if (!noscan) {
-				set_heapbits(s, (u64)x, t, size);
-			}
-		}
+		if (x)
+			x = init_small(c, s, x, t, size, hdr, noscan);
 	}
 	preempt_enable();
 	return x ? x : (void *)fail(why);
@@ -405,19 +417,29 @@ static __attribute__((noinline)) void *mallocgc_slow(u64 size, const struct gc_t
 	return x;
 }
 
+// mallocgc_assist: the assist for `bytes` a CPU allocated on its fast
+// path while marking (the calling thread crossed ASSIST_BATCH).
+static __attribute__((noinline)) void mallocgc_assist(u64 bytes)
+{
+	if (heap.gc && plat_can_wait())
+		heap.gc->assist(bytes);
+}
+
 // mallocgc: the fast path of step 3 (and of the tiny allocator), inlined
 // into each gc_alloc*: a small object whose class's cached span has a
 // free object in its alloccache word. Anything else goes to mallocgc_slow,
-// which starts over.
+// which starts over. While the collector marks, the fast path marks the
+// object black and counts its bytes on the CPU; the thread that brings
+// the count to ASSIST_BATCH assists for all of it (Go charges each
+// goroutine; a per-CPU count keeps the fast path free of thread state).
 static inline __attribute__((always_inline)) void *mallocgc(u64 size, const struct gc_type *t, bool noscan)
 {
 	u64 hdr = !noscan && size > HEAP_BITS_MAX_SIZE ? MALLOC_HEADER : 0;
 	if (size - 1 >= MAX_SMALL_SIZE - hdr)	// size 0 too
 		return mallocgc_slow(size, t, noscan);
 	preempt_disable();
-	// While the collector marks, every allocation takes the slow path.
-	if (__builtin_expect(plat_in_interrupt() || heap.marking, 0))
-		goto slow;	// (which panics in an interrupt handler)
+	if (__builtin_expect(plat_in_interrupt(), 0))
+		goto slow;	// (which panics)
 	struct mcache *c = mcaches[this_cpu_id()];
 	void *x;
 	if (noscan && size < TINY_SIZE) {
@@ -433,14 +455,14 @@ static inline __attribute__((always_inline)) void *mallocgc(u64 size, const stru
 		x = next_free_fast(s);
 		if (__builtin_expect(!x, 0))
 			goto slow;
-		if (s->needzero)
-			zero_object(x, s->elemsize);
-		if (hdr) {
-			__atomic_store_n((const struct gc_type **)x, t, __ATOMIC_RELAXED);	// markers read it
-			x = (char *)x + MALLOC_HEADER;
-		} else if (!noscan) {
-			set_heapbits(s, (u64)x, t, size);
-		}
+		x = init_small(c, s, x, t, size, hdr, noscan);
+	}
+	if (__builtin_expect(heap.marking, 0) && (c->assist_bytes += size) >= ASSIST_BATCH) {
+		u64 bytes = c->assist_bytes;
+		c->assist_bytes = 0;
+		preempt_enable();
+		mallocgc_assist(bytes);
+		return x;
 	}
 	preempt_enable();
 	return x;

@@ -101,6 +101,7 @@ struct mcache {
 	u64 tinyoffset;
 	u64 tiny_allocs;	// allocations served from tiny blocks
 	u64 black_bytes;	// allocated while marking (marked at once); the collector resets it
+	u64 assist_bytes;	// fast-path bytes not yet assisted for (mallocgc); reset likewise
 	// Objects counted as allocated when a span is cached (all its free
 	// objects); the unused ones are taken back when it is uncached.
 	i64 small_alloc_count[NUM_SIZE_CLASSES];
@@ -151,8 +152,8 @@ struct mheap {
 
 	// Collector state the allocation paths read (gc/ writes them).
 	const struct heap_collector *gc;
-	// marking: the collector is marking. Allocation then takes the slow
-	// path, marks each new object (allocate black) and calls gc->assist.
+	// marking: the collector is marking. Allocation then marks each new
+	// object (allocate black) and calls gc->assist (mm/malloc.c).
 	// Written with the world stopped; read inside preempt-disabled regions.
 	int marking;
 	// clobberfree: sweeping fills every freed object with GC_CLOBBER_WORD
