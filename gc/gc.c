@@ -68,10 +68,13 @@
 // allocation crosses the trigger waits until the cycle marks (as Go's
 // gcStart holds the goroutine that starts a cycle). Assists: each byte
 // a thread allocates while marking costs it ratio bytes of scan work,
-// ratio = the scan work still expected / the bytes left to the goal; a
-// thread pays with its own work, the workers' surplus (credit), or by
-// waiting for credit. The CPU limiter turns assists off while GC has used
-// more than 50% of all CPUs over the last 200 ms x CPUs of GC time.
+// ratio = the scan work still expected / the bytes left to the goal,
+// revised after every chunk of mark work; fast-path allocations are
+// charged per CPU, 4 KiB at a time, to the thread that completes the
+// batch (mm/malloc.c). A thread pays with its own work, the workers'
+// surplus (credit), or by waiting for credit. The CPU limiter turns
+// assists off while GC has used more than 50% of all CPUs over the last
+// 200 ms x CPUs of GC time.
 
 #include "gc/gc_internal.h"
 #include "kernel/cmdline.h"
