@@ -15,8 +15,6 @@
 #include "tests/hosted/kcompat/kcompat.h"
 #include "tests/kernel/kbench.h"
 
-int log_level_max = LOG_INFO;
-
 int main(int argc, char **argv)
 {
 	const char *glob = "*", *cmdline = "";
@@ -44,9 +42,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	hosted_init(ncpus);
 	hosted_cpu_enter(0);
-	cmdline_init(cmdline);
+	hosted_gc_start(cmdline);
 	kconfig.benchtime_ms = (int)benchtime_ms;
-	heap_init();
-	gc_init();
 	return kbench_run_all(glob, hosted_print_bench_header) ? 1 : 0;
 }

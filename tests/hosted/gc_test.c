@@ -8,17 +8,11 @@
 //	gc_test [-cpus N] [-run GLOB] [-cmdline 'gccheckmark=1 gctrace=1 ...']
 
 #include "gc/gc.h"
-#include "kernel/cmdline.h"
-#include "mm/heap.h"
 #include "tests/hosted/runner.h"
-
-int log_level_max = LOG_INFO;
 
 void hosted_program_init(void)
 {
-	cmdline_init(hosted_cmdline);
-	heap_init();
-	gc_init();
+	hosted_gc_start(hosted_cmdline);
 }
 
 void hosted_program_quiesce(void)

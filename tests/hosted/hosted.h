@@ -43,6 +43,11 @@ struct hosted_stw_stats {
 };
 void hosted_stw_stats(struct hosted_stw_stats *s);
 
+// hosted_gc_start: the kernel's options from cmdline, then the heap and
+// the collector (tests/hosted/gc_start.c, linked into the programs with
+// the collector). The caller holds a CPU slot.
+void hosted_gc_start(const char *cmdline);
+
 // hosted_print_bench_header: the lines `go test -bench` starts with
 // (goos, goarch, pkg, cpu), for the hosted benchmark programs.
 void hosted_print_bench_header(void);

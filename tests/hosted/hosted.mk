@@ -56,10 +56,10 @@ HOSTED_TEST_SRCS := $(HEAP_SRCS) $(HOSTED_PLAT_SRCS) tests/hosted/runner.c tests
 	tests/kernel/test_heap.c
 HOSTED_TEST := $(HOSTED)/asan/heap_test
 HOSTED_GC_TEST_SRCS := $(HEAP_SRCS) $(GC_SRCS) $(HOSTED_PLAT_SRCS) kernel/cmdline.c tests/hosted/runner.c \
-	tests/hosted/gc_test.c tests/kernel/test_gc.c
+	tests/hosted/gc_start.c tests/hosted/gc_test.c tests/kernel/test_gc.c
 HOSTED_GC_TESTS := $(HOSTED)/asan/gc_test $(HOSTED)/tsan/gc_test
 HOSTED_GC_BENCH_SRCS := $(HEAP_SRCS) $(GC_SRCS) $(HOSTED_PLAT_SRCS) kernel/cmdline.c tests/kernel/kbench.c \
-	tests/kernel/bench_gc.c tests/hosted/gc_bench.c
+	tests/kernel/bench_gc.c tests/hosted/gc_start.c tests/hosted/gc_bench.c
 HOSTED_GC_BENCH := $(HOSTED)/bench/gc_bench
 HOSTED_FUZZ := $(HOSTED)/fuzz/fuzz_heap
 HOSTED_BENCH := $(HOSTED)/bench/bench_heap

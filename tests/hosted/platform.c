@@ -734,7 +734,6 @@ u64 stw_begin(void)
 			}
 			relax(&spins);
 		}
-		(void)__atomic_load_n(&c->owner, __ATOMIC_ACQUIRE);
 	}
 	u64 ns = nanotime() - t0;
 	stw_stats.count++;

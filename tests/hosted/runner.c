@@ -46,12 +46,6 @@ static int by_place(const void *a, const void *b)
 	return c ? c : x->line - y->line;
 }
 
-static const char *basename_of(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	return s ? s + 1 : path;
-}
-
 void kt_fail(struct kt *t, const char *file, int line, const char *fmt, ...)
 {
 	char msg[sizeof(t->reason)];
@@ -60,9 +54,9 @@ void kt_fail(struct kt *t, const char *file, int line, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (t->failures++ == 0)
-		snprintf(t->reason, sizeof(t->reason), "%s:%d: %s", basename_of(file), line, msg);
+		snprintf(t->reason, sizeof(t->reason), "%s:%d: %s", kbasename(file), line, msg);
 	if (!t->quiet)
-		printf("    # %s: %s:%d: %s\n", t->tc->name, basename_of(file), line, msg);
+		printf("    # %s: %s:%d: %s\n", t->tc->name, kbasename(file), line, msg);
 }
 
 void kt_abort(struct kt *t)
@@ -201,7 +195,7 @@ int main(int argc, char **argv)
 {
 	unsigned ncpus = 4;
 	const char *glob = "*";
-	program = basename_of(argv[0]);
+	program = kbasename(argv[0]);
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-cpus") && i + 1 < argc)
 			ncpus = (unsigned)atoi(argv[++i]);

@@ -16,7 +16,7 @@ ROUNDS ?= 2
 COMPARE_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror
 COMPARE_PROGS := $(addprefix $(COMPARE)/wl-,tricolor go boehm glibc jemalloc mimalloc)
 COMPARE_TRICOLOR_OBJS := $(call hosted_objs,bench,$(HEAP_SRCS) $(GC_SRCS) $(HOSTED_PLAT_SRCS) kernel/cmdline.c \
-	tools/compare/workloads.c)
+	tests/hosted/gc_start.c tools/compare/workloads.c)
 
 $(call hosted_objs,bench,tools/compare/workloads.c): HOSTED_EXTRA := -I tests/hosted/kcompat -DPEER_TRICOLOR
 

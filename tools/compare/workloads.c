@@ -34,10 +34,8 @@
 
 #if defined(PEER_TRICOLOR)
 #include "gc/gc.h"
-#include "kernel/cmdline.h"
 #include "mm/heap.h"
 #include "tests/hosted/kcompat/kcompat.h"
-int log_level_max = LOG_WARN;
 #elif defined(PEER_BOEHM)
 #define GC_THREADS
 #include <gc/gc.h>
@@ -447,9 +445,7 @@ int main(int argc, char **argv)
 #if defined(PEER_TRICOLOR)
 	hosted_init(2);
 	hosted_cpu_enter(0);
-	cmdline_init("");
-	heap_init();
-	gc_init();
+	hosted_gc_start("");
 #elif defined(PEER_BOEHM)
 	GC_INIT();
 	GC_allow_register_threads();

@@ -241,7 +241,6 @@ struct thread {
 	bool exited;		// fn returned (atomic)
 	bool detached;
 	int pinned;		// THREAD_ANY_CPU or its slot
-	const char *alloc_error;
 	u32 gc_scangen;		// as in the kernel (kernel/thread.h)
 	i64 gc_assist_debt;
 	u32 gc_assist_cycle;
