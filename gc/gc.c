@@ -738,9 +738,12 @@ static void gc_trigger(void)
 	spin_unlock_irqrestore(&gc.lock, f);
 }
 
+// gc_collect_for_oom: the heap's (and through it the frame allocator's)
+// last resort. Not from the collector's own threads, which the cycle
+// waits for, nor while the collector is disabled.
 static bool gc_collect_for_oom(void)
 {
-	if (!plat_can_wait() || __atomic_load_n(&gc.excluded, __ATOMIC_RELAXED))
+	if (!plat_can_wait() || thread_current()->gc_no_roots || __atomic_load_n(&gc.excluded, __ATOMIC_RELAXED))
 		return false;
 	gc_collect();
 	return true;

@@ -85,7 +85,7 @@ void kmain(u32 magic, u64 info_pa)
 	sti();
 	smp_init();				// start the other CPUs
 	heap_init();				// the garbage-collected heap, a cache per CPU
-	frame_set_reclaimer(heap_release_idle);	// stacks may take the heap's idle frames
+	frame_set_reclaimer(heap_reclaim);	// stacks may take the heap's idle frames and garbage
 	gc_init();				// the collector's threads: a mark worker per CPU, gc, sweeper
 
 	if (kconfig.test)

@@ -335,19 +335,29 @@ void pcp_drain(void)
 	pcp_exit();
 }
 
-static u64 (*reclaimer)(void);	// set once at boot (frame_set_reclaimer)
+static u64 (*reclaimer)(u64 want);	// set once at boot (frame_set_reclaimer)
 
-void frame_set_reclaimer(u64 (*fn)(void))
+void frame_set_reclaimer(u64 (*fn)(u64 want))
 {
 	reclaimer = fn;
 }
 
+// frames_free_here: frames this CPU can take now, the buddy lists' plus its
+// own cache's. Both loads are hints, read without the lock: the count may
+// change before the allocation, which alone decides.
+static u64 frames_free_here(void)
+{
+	return __atomic_load_n(&zone.nfree, __ATOMIC_RELAXED) + frame_pcp_count(this_cpu_id());
+}
+
 void *frame_alloc_reclaim(unsigned order, enum frame_tag tag)
 {
-	void *p = frame_alloc(order, tag);
-	if (!p && reclaimer && irqs_enabled() && preempt_count() == 0 && reclaimer())
-		p = frame_alloc(order, tag);
-	return p;
+	u64 need = RECLAIM_RESERVE + (1ul << order);
+	if (frames_free_here() < need && reclaimer && irqs_enabled() && preempt_count() == 0)
+		reclaimer(need << PAGE_SHIFT);
+	if (frames_free_here() < need)
+		return NULL;
+	return frame_alloc(order, tag);
 }
 
 void *frame_alloc_zeroed(unsigned order, enum frame_tag tag)

@@ -75,8 +75,13 @@ const char *gc_alloc_error(void);
 
 // heap_release_idle: every free heap page still backed by a frame gives
 // the frame back; returns the bytes released. The caller may wait for
-// other CPUs (TLB shootdowns). The frame allocator's reclaimer.
+// other CPUs (TLB shootdowns).
 u64 heap_release_idle(void);
+// heap_reclaim: the frame allocator's reclaimer. Releases the idle pages;
+// when they come to less than `want` bytes and a collector is there and
+// can run, collects (the garbage's spans become idle pages) and releases
+// again. Returns the bytes released. The caller may wait for a cycle.
+u64 heap_reclaim(u64 want);
 
 // With clobberfree=1 every word of a freed object reads this until the
 // slot is allocated again (zeroed then, as always).

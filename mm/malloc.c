@@ -417,6 +417,15 @@ static __attribute__((noinline)) void *mallocgc_slow(u64 size, const struct gc_t
 	return x;
 }
 
+u64 heap_reclaim(u64 want)
+{
+	u64 n = heap_release_idle();
+	const struct heap_collector *gc = heap.gc;
+	if (n < want && gc && gc->collect())
+		n += heap_release_idle();
+	return n;
+}
+
 // mallocgc_assist: the assist for `bytes` a CPU allocated on its fast
 // path while marking (the calling thread crossed ASSIST_BATCH).
 static __attribute__((noinline)) void mallocgc_assist(u64 bytes)

@@ -62,14 +62,19 @@ void mm_init(const struct bootinfo *bi);
 // May be called with interrupts on or off; never sleeps.
 void *frame_alloc(unsigned order, enum frame_tag tag);
 void *frame_alloc_zeroed(unsigned order, enum frame_tag tag);
-// frame_alloc_reclaim: frame_alloc, but when nothing is free and the
-// caller may wait for other CPUs (interrupts on, preemptible), the
-// reclaimer (the heap's idle pages, registered at boot) gives frames back
-// first and the allocation is tried again. For memory that must not fail
-// while the heap sits on idle frames: thread stacks.
+// frame_alloc_reclaim: frame_alloc for memory that may wait for the heap
+// to give frames back: thread stacks. It never takes the last
+// RECLAIM_RESERVE free frames, which stay for the allocations that cannot
+// wait (page tables, metadata, the collector's work buffers while the
+// reclaimer collects). When the free frames come near them and the caller
+// may wait for other CPUs (interrupts on, preemptible), the reclaimer
+// (the heap's, registered at boot) gives frames back first. NULL when
+// even then it would eat into the reserve.
+#define RECLAIM_RESERVE 64
 void *frame_alloc_reclaim(unsigned order, enum frame_tag tag);
-// frame_set_reclaimer: fn frees what it can and returns the bytes freed.
-void frame_set_reclaimer(u64 (*fn)(void));
+// frame_set_reclaimer: fn frees at least `want` bytes of frames if it
+// can, and returns the bytes freed.
+void frame_set_reclaimer(u64 (*fn)(u64 want));
 // frame_free: p must be what frame_alloc(order) returned. Freeing a frame
 // that is not allocated, with another order, unaligned or outside RAM
 // panics with the address, order and CPU.

@@ -1,7 +1,8 @@
 // Threads and the scheduler: create/exit/join at scale without losing
 // frames, wait queues and sleeps wake in order, the tick preempts a
 // CPU-bound thread, preempt_disable holds it off, idle CPUs steal work,
-// CPU time is accounted, and scheduling with preemption disabled panics.
+// CPU time is accounted, scheduling with preemption disabled panics, and
+// stacks take frames from the heap's garbage when none are free.
 
 #include "kernel/cpu.h"
 #include "kernel/percpu.h"
@@ -9,6 +10,8 @@
 #include "kernel/thread.h"
 #include "kernel/time.h"
 #include "kernel/x86.h"
+#include "gc/gc.h"
+#include "mm/heap.h"
 #include "mm/mm.h"
 #include "tests/kernel/ktest.h"
 
@@ -116,6 +119,97 @@ KTEST(sched, detached_threads_are_freed)
 		thread_join(j);
 	}
 	KT_EXPECT_EQ(t, thread_count(), before);
+}
+
+// ---- stacks under memory pressure
+
+#define GARBAGE_OBJS 64
+#define GARBAGE_OBJ (64ul << 10)	// large objects: a span, and its frames, each
+
+// make_garbage: GARBAGE_OBJS objects dropped at once, in a frame of their
+// own so that no copy of a pointer stays in the test's.
+static __attribute__((noinline)) u64 make_garbage(void)
+{
+	u64 made = 0;
+	for (int i = 0; i < GARBAGE_OBJS; i++)
+		made += gc_alloc_noscan(GARBAGE_OBJ) != NULL;
+	return made;
+}
+
+struct held_frame {
+	struct held_frame *next;
+	unsigned order;
+};
+
+static struct held_frame *hold(struct held_frame *list, struct held_frame *h, unsigned order)
+{
+	*h = (struct held_frame){list, order};
+	return h;
+}
+
+// hold_frames_but: takes every frame this CPU can get but `keep`, chained
+// through the blocks themselves. Largest blocks first; then the smallest
+// go back until `keep` are free, and single frames are taken again from
+// the last block given back for any excess.
+static struct held_frame *hold_frames_but(u64 keep)
+{
+	struct held_frame *list = NULL, *h;
+	for (int order = MAX_ORDER; order >= 0; order--)
+		while ((h = frame_alloc(order, FT_TEST)))
+			list = hold(list, h, order);
+	u64 given = 0;
+	while (list && given < keep) {
+		struct held_frame *next = list->next;
+		given += 1ul << list->order;
+		frame_free(list, list->order);
+		list = next;
+	}
+	for (; given > keep && (h = frame_alloc(0, FT_TEST)); given--)
+		list = hold(list, h, 0);
+	return list;
+}
+
+static void release_frames(struct held_frame *list)
+{
+	while (list) {
+		struct held_frame *next = list->next;
+		frame_free(list, list->order);
+		list = next;
+	}
+}
+
+// When the frames run out, a new thread's stack takes them from the heap's
+// garbage: the reclaimer collects, and the dead objects' pages go back.
+KTEST(sched, stacks_take_frames_from_heap_garbage)
+{
+	static struct memstats m0, m1;
+	// A cached thread descriptor and a stack slot with its page tables.
+	struct thread *warm = thread_create_stack("test/warm", nothing, NULL, THREAD_ANY_CPU, 2, false);
+	KT_ASSERT(t, warm, "thread_create failed with memory free");
+	thread_join(warm);
+	gc_collect();		// the collector's work buffers made, older garbage gone
+	heap_release_idle();	// and no idle page left to give
+	gc_disable();
+	u64 made = make_garbage();
+	read_memstats(&m0);
+	// Everything but half the reserve is taken: less than a stack may use.
+	struct held_frame *held = hold_frames_but(RECLAIM_RESERVE / 2);
+	struct frame_stats s0, s1;
+	frame_stats(&s0);
+	gc_enable();
+	struct thread *th = thread_create_stack("test/pressed", nothing, NULL, THREAD_ANY_CPU, 2, false);
+	frame_stats(&s1);
+	if (th)
+		thread_join(th);
+	release_frames(held);
+	read_memstats(&m1);
+	KT_ASSERT(t, made == GARBAGE_OBJS, "%lu of %d garbage objects allocated", made, GARBAGE_OBJS);
+	KT_EXPECT(t, th != NULL, "thread_create failed with %lu KiB of heap garbage", made * GARBAGE_OBJ >> 10);
+	KT_EXPECT(t, m1.num_gc > m0.num_gc, "no collection ran (NumGC %lu)", m1.num_gc);
+	// Half the garbage at least: a stale word on some stack may hold one.
+	u64 dropped = s0.by_tag[FT_HEAP] - MIN(s0.by_tag[FT_HEAP], s1.by_tag[FT_HEAP]);
+	KT_EXPECT(t, dropped >= GARBAGE_OBJS * GARBAGE_OBJ / PAGE_SIZE / 2,
+		  "the heap gave back %lu frames of %lu of garbage", dropped, GARBAGE_OBJS * GARBAGE_OBJ / PAGE_SIZE);
 }
 
 KTEST(sched, create_on_offline_cpu_fails)

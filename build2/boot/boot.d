@@ -1,0 +1,2 @@
+build2/boot/boot.o: boot/boot.S kernel/layout.h
+kernel/layout.h:

@@ -1,0 +1,1 @@
+build2/boot/trampoline.o: boot/trampoline.S

@@ -1,0 +1,1 @@
+build2/kernel/setjmp.o: kernel/setjmp.S

@@ -1,0 +1,1 @@
+build2/kernel/switch.o: kernel/switch.S

@@ -1,0 +1,24 @@
+build2/mm/fixalloc.o: mm/fixalloc.c mm/fixalloc.h kernel/types.h \
+ mm/platform.h kernel/cpu.h kernel/panic.h kernel/percpu.h kernel/list.h \
+ kernel/spinlock.h mm/mm.h kernel/bootinfo.h kernel/cmdline.h \
+ kernel/layout.h kernel/printf.h kernel/smp.h kernel/string.h \
+ kernel/thread.h kernel/trap.h kernel/time.h kernel/x86.h
+mm/fixalloc.h:
+kernel/types.h:
+mm/platform.h:
+kernel/cpu.h:
+kernel/panic.h:
+kernel/percpu.h:
+kernel/list.h:
+kernel/spinlock.h:
+mm/mm.h:
+kernel/bootinfo.h:
+kernel/cmdline.h:
+kernel/layout.h:
+kernel/printf.h:
+kernel/smp.h:
+kernel/string.h:
+kernel/thread.h:
+kernel/trap.h:
+kernel/time.h:
+kernel/x86.h:

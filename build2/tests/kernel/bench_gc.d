@@ -1,0 +1,27 @@
+build2/tests/kernel/bench_gc.o: tests/kernel/bench_gc.c gc/gc.h \
+ kernel/types.h mm/platform.h kernel/cpu.h kernel/panic.h kernel/percpu.h \
+ kernel/list.h kernel/spinlock.h mm/mm.h kernel/bootinfo.h \
+ kernel/cmdline.h kernel/layout.h kernel/printf.h kernel/smp.h \
+ kernel/string.h kernel/thread.h kernel/trap.h kernel/time.h kernel/x86.h \
+ mm/heap.h tests/kernel/kbench.h
+gc/gc.h:
+kernel/types.h:
+mm/platform.h:
+kernel/cpu.h:
+kernel/panic.h:
+kernel/percpu.h:
+kernel/list.h:
+kernel/spinlock.h:
+mm/mm.h:
+kernel/bootinfo.h:
+kernel/cmdline.h:
+kernel/layout.h:
+kernel/printf.h:
+kernel/smp.h:
+kernel/string.h:
+kernel/thread.h:
+kernel/trap.h:
+kernel/time.h:
+kernel/x86.h:
+mm/heap.h:
+tests/kernel/kbench.h:
