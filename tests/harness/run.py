@@ -29,6 +29,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import time
 import unittest
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -590,11 +591,14 @@ def cmd_summary(args) -> int:
              sorted(p.stem for p in logdir.glob('*.json')))
     results = {name: load_result(logdir, name) for name in names}
     width = max(map(len, names), default=0)
+    seconds = getattr(args, 'seconds', None) or {}
     print('test summary:')
     for name, r in results.items():
         text = r.get('missing') or counts(r['passed'], r['failed'],
                                           r['skipped'])
-        print(f'  {name:<{width}}  {"ok" if r["ok"] else "FAIL":<4}  {text}')
+        took = f'{seconds[name]:6.1f} s  ' if name in seconds else ''
+        print(f'  {name:<{width}}  {"ok" if r["ok"] else "FAIL":<4}  '
+              f'{took}{text}')
     failing = [(n, r) for n, r in results.items() if not r['ok']]
     if failing:
         print('failures:')
@@ -618,6 +622,7 @@ def cmd_all(args) -> int:
     steps = [(n, a) for n, a in STEPS if only is None or n in only]
     logdir = resolve(args.logdir)
     logdir.mkdir(parents=True, exist_ok=True)
+    seconds = {}    # wall time per step, for the summary
     for name, step in steps:
         (logdir / f'{name}.json').unlink(missing_ok=True)
         argv = [sys.executable, str(Path(__file__).resolve()), *step,
@@ -625,10 +630,13 @@ def cmd_all(args) -> int:
         if args.timeout is not None and step[0] == 'boot':
             argv += ['--timeout', str(args.timeout)]
         print(f'=== {name}', flush=True)
+        start = time.monotonic()
         subprocess.run(argv, cwd=REPO, stdin=subprocess.DEVNULL)
+        seconds[name] = time.monotonic() - start
     print('=== summary', flush=True)
     return cmd_summary(argparse.Namespace(
-        logdir=args.logdir, names=','.join(n for n, _ in steps)))
+        logdir=args.logdir, names=','.join(n for n, _ in steps),
+        seconds=seconds))
 
 
 def main(argv: list[str] | None = None) -> int:
