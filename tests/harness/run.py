@@ -65,7 +65,7 @@ STEPS = [
                         '--cmdline', 'gccheckmark=1']),
     ('hosted-gc-tsan-cpus4', ['hosted', '--binary', HOSTED_GC_TSAN,
                               '--cpus', '4', '--cmdline', 'gccheckmark=1']),
-    ('hosted-fuzz', ['fuzz', '--binary', HOSTED_FUZZ, '--runs', '10000']),
+    ('hosted-fuzz', ['fuzz', '--binary', HOSTED_FUZZ, '--runs', '4000']),
     ('hosted-bench', ['hostedbench', '--binary', HOSTED_BENCH]),
     # One collector benchmark, once (all of them take a minute).
     ('hosted-gc-bench', ['hostedbench', '--binary', HOSTED_GC_BENCH,

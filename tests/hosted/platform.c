@@ -419,19 +419,38 @@ static void on_preempt_signal(int sig, siginfo_t *si, void *uc)
 
 // ---- threads
 
+// threads_lock is held only inside a region: a thread parked while it
+// held the lock would stop the collector, which takes it with the world
+// stopped to scan the stacks (thread_for_each). Under TSan a signal that
+// arrives during pthread_mutex_lock is delivered after the lock is taken.
+static void threads_lock_take(void)
+{
+	hosted_preempt++;
+	pthread_mutex_lock(&threads_lock);
+}
+
+static void threads_lock_drop(void)
+{
+	pthread_mutex_unlock(&threads_lock);
+	// The region's end acts on a request that came meanwhile, as
+	// preempt_enable does.
+	if (--hosted_preempt == 0 && hosted_self && __atomic_load_n(&hosted_self->pending, __ATOMIC_RELAXED))
+		hosted_preempt_point();
+}
+
 static void thread_register(struct thread *t)
 {
-	pthread_mutex_lock(&threads_lock);
+	threads_lock_take();
 	t->tid = ++next_tid;
 	list_push_back(&all_threads, &t->all_link);
-	pthread_mutex_unlock(&threads_lock);
+	threads_lock_drop();
 }
 
 static void thread_unregister(struct thread *t)
 {
-	pthread_mutex_lock(&threads_lock);
+	threads_lock_take();
 	list_remove(&t->all_link);
-	pthread_mutex_unlock(&threads_lock);
+	threads_lock_drop();
 }
 
 // thread_started: the calling pthread is t: its ids and stack bounds,
@@ -448,11 +467,11 @@ static void thread_started(struct thread *t, u64 top)
 	if (pthread_getattr_np(pthread_self(), &a) != 0 || pthread_attr_getstack(&a, &lo, &size) != 0)
 		panic("thread %s: cannot find its stack", t->name);
 	pthread_attr_destroy(&a);
-	pthread_mutex_lock(&threads_lock);
+	threads_lock_take();
 	t->os_tid = (int)syscall(SYS_gettid);
 	t->stack = (struct kstack){(u64)lo, top ? top : (u64)lo + size};
 	t->rsp = t->stack.top;	// nothing of it is a root yet
-	pthread_mutex_unlock(&threads_lock);
+	threads_lock_drop();
 }
 
 static void *thread_main(void *arg)
@@ -563,12 +582,10 @@ struct thread *thread_current(void)
 
 void thread_for_each(void (*fn)(struct thread *t, void *arg), void *arg)
 {
-	hosted_preempt++;	// not parked while holding the lock
-	pthread_mutex_lock(&threads_lock);
+	threads_lock_take();
 	list_for_each(e, &all_threads)
 		fn(list_entry(e, struct thread, all_link), arg);
-	pthread_mutex_unlock(&threads_lock);
-	hosted_preempt--;
+	threads_lock_drop();
 }
 
 u32 sched_runnable(unsigned cpu)

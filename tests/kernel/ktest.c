@@ -199,6 +199,8 @@ static void inject(struct kt *t)
 	}
 }
 
+#define SLOW_TEST_MS 1000
+
 // Runs one test; returns 0 pass, 1 fail, 2 skip.
 static int run_one(const struct ktest_case *tc, int no)
 {
@@ -208,7 +210,8 @@ static int run_one(const struct ktest_case *tc, int no)
 	run.cur = &t;
 	run.case_no = no;
 	run.timeout_ms = tc->timeout_ms ? tc->timeout_ms : kconfig.testtimeout_ms;
-	run.deadline_ns = nanotime() + (u64)run.timeout_ms * 1000000;
+	u64 start = nanotime();
+	run.deadline_ns = start + (u64)run.timeout_ms * 1000000;
 	sti();
 	// Every test starts with the collector idle (no cycle running, the
 	// sweeper done): its background work moves frame counts.
@@ -228,6 +231,11 @@ static int run_one(const struct ktest_case *tc, int no)
 	if (kconfig.inject == INJECT_FAIL && glob_match(kconfig.inject_glob, tc->name))
 		kt_fail(&t, __FILE__, __LINE__, "forced failure (testinject=fail:%s)", kconfig.inject_glob);
 	run.cur = NULL;
+	// Where make test's time goes (emulated time: for finding the long
+	// tests, never for judging them).
+	u64 ms = (nanotime() - start) / 1000000;
+	if (ms >= SLOW_TEST_MS)
+		kprintf("    # %s took %lu ms\n", tc->name, ms);
 	if (t.failures) {
 		kprintf("    not ok %d %s # %s\n", no, tc->name, t.reason);
 		return 1;

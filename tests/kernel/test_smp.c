@@ -283,7 +283,12 @@ KTEST(smp, tlb_shootdown_reaches_other_cpu)
 
 // ---- stop the world
 
-#define STW_ROUNDS 1000
+// Rounds, each freezing every other CPU: up to 1000, and no more CPU
+// freezes in all than 2000, since on an oversubscribed host a round waits
+// until every vCPU thread has been scheduled (about 30 ms on -smp 8 with 2
+// host cores, where 1000 rounds took 33 s of make test).
+#define STW_ROUNDS_MAX 1000
+#define STW_FREEZES 2000
 
 static struct {
 	volatile int stop;
@@ -344,7 +349,8 @@ KTEST_TIMEOUT(smp, stop_the_world_freezes_every_cpu, 240000)
 	stw_get_stats(&before);
 	int moved = 0, first_round = -1;
 	unsigned first_cpu = 0;
-	for (int r = 0; r < STW_ROUNDS && created; r++) {
+	int rounds = (int)MIN(STW_ROUNDS_MAX, STW_FREEZES / MAX(n, 1u));
+	for (int r = 0; r < rounds && created; r++) {
 		stw_begin();
 		for (unsigned c = 1; c <= n; c++)
 			frozen[c] = spin.count[c].n;
@@ -364,11 +370,11 @@ KTEST_TIMEOUT(smp, stop_the_world_freezes_every_cpu, 240000)
 	KT_ASSERT(t, created, "thread_create failed");
 	KT_EXPECT(t, moved == 0, "%d counters moved while the world was stopped (first: cpu %u in round %d)",
 		  moved, first_cpu, first_round);
-	KT_EXPECT_EQ(t, after.count - before.count, STW_ROUNDS);
+	KT_EXPECT_EQ(t, after.count - before.count, (u64)rounds);
 	for (unsigned c = 1; c <= n; c++)
 		KT_EXPECT(t, spin.count[c].n > start[c], "cpu %u's counter never moved between stops", c);
 	if (!t->quiet)
 		kprintf("    # smp.stop_the_world: %d rounds on %u CPUs, stw_begin max %lu us, mean %lu us\n",
-			STW_ROUNDS, ncpus_online, after.max_ns / 1000,
-			(after.total_ns - before.total_ns) / STW_ROUNDS / 1000);
+			rounds, ncpus_online, after.max_ns / 1000,
+			(after.total_ns - before.total_ns) / rounds / 1000);
 }
