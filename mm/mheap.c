@@ -7,6 +7,9 @@
 // non-empty list that fits (at most 128 list heads looked at), else the
 // best fit among the large runs, and splits it. Freeing merges with free
 // neighbours, found through the span table, so free runs never touch.
+// Every page points at its span in the table, free or in use; a split or
+// a merge repoints only the smaller part's pages, so the cost of either
+// is that of the span allocated or freed, not of the free run beside it.
 // When nothing fits the range grows by at least 4 MiB of address space;
 // memory comes later, page by page, when a span first uses a page
 // (plat_heap_commit), and goes back to the frame allocator when the
@@ -109,13 +112,15 @@ void heap_set_collector(const struct heap_collector *gc)
 
 static u64 page_index(u64 addr) { return (addr - PLAT_HEAP_BASE) >> HEAP_PAGE_SHIFT; }
 
-static void set_spans(struct mspan *s)
+// set_pages: n pages from page `first` on belong to s.
+static void set_pages(u64 first, u64 n, struct mspan *s)
 {
-	u64 first = page_index(s->base);
-	for (u64 p = first; p < first + s->npages; p++)
+	for (u64 p = first; p < first + n; p++)
 		// Release: a lockless span_of that sees the pointer sees the span.
 		__atomic_store_n(&heap.arenas[p / ARENA_PAGES]->spans[p % ARENA_PAGES], s, __ATOMIC_RELEASE);
 }
+
+static void set_spans(struct mspan *s) { set_pages(page_index(s->base), s->npages, s); }
 
 // Backed bits change under the heap lock; the scavenger reads those of
 // its own busy span without it, so words are loaded and stored whole
@@ -144,32 +149,41 @@ static void insert_free(struct mspan *s)
 	list_push_front(free_list(s->npages), &s->link);
 }
 
-// absorb: s takes over the free span t right after it (t's struct is freed).
-static void absorb(struct mspan *s, struct mspan *t)
+// join: the free spans a and b (on no list, b right after a) become one.
+// The larger keeps its struct and only the smaller's pages are pointed at
+// it, so a span freed next to a large free one costs its own pages (as
+// union by size: a page changes hands O(log n) times, where relabelling
+// the merged whole each time was quadratic in a sweep freeing neighbours
+// one by one). Returns the joined span.
+static struct mspan *join(struct mspan *a, struct mspan *b)
 {
-	list_remove(&t->link);
-	s->npages += t->npages;
-	s->needzero |= t->needzero;
-	set_spans(s);
-	span_struct_free(t);
+	struct mspan *keep = a->npages >= b->npages ? a : b, *gone = keep == a ? b : a;
+	set_pages(page_index(gone->base), gone->npages, keep);
+	keep->base = a->base;
+	keep->npages = a->npages + b->npages;
+	keep->needzero = a->needzero | b->needzero;
+	span_struct_free(gone);
+	return keep;
 }
 
-// merge_free: s (not on a list) joins its free neighbours and goes on its list.
+// merge_free: s (not on a list) joins its free neighbours and goes on its
+// list. s itself may be freed: the result is the caller's no more.
 static void merge_free(struct mspan *s)
 {
 	if (s->base > HEAP_FIRST) {
 		struct mspan *prev = span_of(s->base - 1);
 		if (prev && prev->state == SPAN_FREE) {
 			list_remove(&prev->link);
-			absorb(prev, s);	// s is on no list: its link points at itself
-			s = prev;
+			s = join(prev, s);
 		}
 	}
 	u64 end = s->base + (s->npages << HEAP_PAGE_SHIFT);
 	if (end < heap.cursor) {
 		struct mspan *next = span_of(end);
-		if (next && next->state == SPAN_FREE)
-			absorb(s, next);
+		if (next && next->state == SPAN_FREE) {
+			list_remove(&next->link);
+			s = join(s, next);
+		}
 	}
 	insert_free(s);
 }
@@ -258,22 +272,36 @@ static bool commit(struct mspan *s)
 	return true;
 }
 
-// split_tail: s (on no list) keeps its first `head` pages; the rest
-// becomes a span of its own, on no list, returned (NULL: no metadata,
-// s unchanged). Heap lock held.
-static struct mspan *split_tail(struct mspan *s, u64 head)
+// split: cuts the free span s (on no list) after its first `head` pages
+// into *lo and *hi, both free and on no list. The smaller part gets a new
+// struct and only its pages are pointed at it: a span cut from a large
+// free one costs its own pages, not the large one's. False (s unchanged)
+// without metadata. Heap lock held.
+static bool split(struct mspan *s, u64 head, struct mspan **lo, struct mspan **hi)
 {
-	struct mspan *rest = span_struct_alloc();
-	if (!rest)
-		return NULL;
-	rest->base = s->base + (head << HEAP_PAGE_SHIFT);
-	rest->npages = s->npages - head;
-	rest->needzero = s->needzero;
-	list_init(&rest->link);
-	list_init(&rest->all_link);
-	s->npages = head;
-	set_spans(rest);
-	return rest;
+	struct mspan *t = span_struct_alloc();
+	if (!t)
+		return false;
+	u64 tail = s->npages - head;
+	t->needzero = s->needzero;
+	list_init(&t->link);
+	list_init(&t->all_link);
+	// Before set_pages publishes t: lookups read the state unlocked.
+	__atomic_store_n(&t->state, SPAN_FREE, __ATOMIC_RELAXED);
+	if (head <= tail) {
+		t->base = s->base;
+		t->npages = head;
+		s->base += head << HEAP_PAGE_SHIFT;
+		s->npages = tail;
+		*lo = t, *hi = s;
+	} else {
+		t->base = s->base + (head << HEAP_PAGE_SHIFT);
+		t->npages = tail;
+		s->npages = head;
+		*lo = s, *hi = t;
+	}
+	set_spans(t);
+	return true;
 }
 
 struct mspan *mheap_alloc(u64 npages, const char **why)
@@ -292,8 +320,8 @@ struct mspan *mheap_alloc(u64 npages, const char **why)
 	}
 	list_remove(&s->link);
 	if (s->npages > npages) {
-		struct mspan *rest = split_tail(s, npages);
-		if (!rest) {
+		struct mspan *rest;
+		if (!split(s, npages, &s, &rest)) {
 			insert_free(s);
 			spin_unlock(&heap.lock);
 			*why = "out of memory for heap metadata";
@@ -370,13 +398,15 @@ static struct mspan *take_backed_free(u64 max_pages)
 			u64 skip = 0;
 			while (!page_backed(page_index(s->base) + skip))
 				skip++;
-			struct mspan *rest;	// (no metadata for a split: take it whole)
-			if (skip && (rest = split_tail(s, skip))) {
-				insert_free(s);
-				s = rest;
+			struct mspan *lo, *hi;	// (no metadata for a split: take it whole)
+			if (skip && split(s, skip, &lo, &hi)) {
+				insert_free(lo);
+				s = hi;
 			}
-			if (s->npages > max_pages && (rest = split_tail(s, max_pages)))
-				insert_free(rest);
+			if (s->npages > max_pages && split(s, max_pages, &lo, &hi)) {
+				insert_free(hi);
+				s = lo;
+			}
 			__atomic_store_n(&s->state, SPAN_BUSY, __ATOMIC_RELEASE);
 			return s;
 		}
