@@ -47,9 +47,12 @@ enum span_state {
 };
 const char *span_state_name(enum span_state s);
 
+// The fields a marker reads for every pointer it follows (state, class,
+// base, sizes, mark and allocation bits) and those scan_object reads come
+// first, in one cache line: marking chases pointers into random spans,
+// and each struct is a miss. The struct is cache-line aligned (so is each
+// fixalloc slot: 192 bytes from a page's start).
 struct mspan {
-	struct list link;	// heap free list, mcentral set, or alone; by the owner's lock
-	struct list all_link;	// heap.inuse: every in-use span (heap lock)
 	u64 base;		// first byte
 	u64 npages;		// heap pages (HEAP_PAGE_SIZE)
 	u8 state;		// enum span_state
@@ -69,17 +72,22 @@ struct mspan {
 	// alloccache holds the inverted allocbits from freeindex on (bit 0 =
 	// freeindex), so finding the next free object is a count-trailing-zeros.
 	u32 freeindex;
-	u32 alloccount;		// allocated objects
-	u64 alloccache;
-	u64 *allocbits;		// one bit per object (1: allocated at the last sweep)
 	u64 *markbits;		// the collector's marks; become allocbits at sweep
-	u64 *freedbits;		// test-only frees since the last test collection
+	u64 *allocbits;		// one bit per object (1: allocated at the last sweep)
 	u64 *heapbits;		// scan spans with elemsize <= 512: pointer bits per word
-	u64 *checkbits;		// gccheckmark's marks (bitwords words), made when first needed
+	// -- second cache line
+	u64 alloccache;
+	u32 alloccount;		// allocated objects
 	u32 bitwords;		// words in each of allocbits/markbits/freedbits
 	u32 sweepgen;		// heap.sweepgen when last swept
+	u64 *freedbits;		// test-only frees since the last test collection
+	u64 *checkbits;		// gccheckmark's marks (bitwords words), made when first needed
 	const struct gc_type *largetype;	// a large scan object's type
-};
+	struct list link;	// heap free list, mcentral set, or alone; by the owner's lock
+	struct list all_link;	// heap.inuse: every in-use span (heap lock)
+} __attribute__((aligned(64)));
+_Static_assert(__builtin_offsetof(struct mspan, heapbits) < 64, "the marker's fields share a cache line");
+_Static_assert(sizeof(struct mspan) % 64 == 0, "fixalloc slots stay cache-line aligned");
 
 struct mcentral {
 	struct spinlock lock;	// guards the lists and the incache flag of their spans
