@@ -11,6 +11,7 @@ void gc_barrier_shade(void *old, void *val)
 	w->origin.what = "a write barrier";
 	mark_word(w, (u64)old);
 	mark_word(w, (u64)val);
+	gcw_handoff(w);
 }
 
 void gc_copy_ptrs(void **dst, void *const *src, size_t n)

@@ -23,9 +23,12 @@
 //      work buffers. Mutators run: their stores shade (barrier.c), their
 //      new objects are black (mm/malloc.c marks them), and allocating
 //      threads assist in proportion to what they allocate.
-//   3. Mark termination, world stopped: every CPU's work buffer is
-//      flushed; stacks not scanned yet (threads that ran throughout) are
-//      scanned now. If that left anything grey, the world restarts and
+//   3. Mark termination, world stopped, once every worker has gone idle
+//      since it was last woken (a mutator whose barrier or assist greys
+//      objects then hands them over at once, gcw_handoff): every CPU's
+//      work buffer is flushed; stacks not scanned yet (threads that ran
+//      throughout) are scanned now, and what they reach is marked for up
+//      to 20 us. If anything is still grey, the world restarts and
 //      marking goes on (the attempt's pause still counts). Else marking
 //      and the barrier go off, the per-CPU caches give their spans back,
 //      gccheckmark verifies, the marked bytes become heap.live, the pacer
@@ -105,6 +108,11 @@ static struct {
 	// Mark phase coordination.
 	bool mark_on;		// workers should mark
 	u32 mark_gen;		// moves when idle workers should look again
+	// Workers that went idle since mark_gen last moved. Woken workers
+	// still count in nidle until they run, so nidle alone may say "all
+	// idle" right after a wake-up, with the work just handed out still
+	// queued: mark termination waits for this instead.
+	u32 nidle_fresh;
 	u32 nidle;		// workers that found nothing to do
 	unsigned workers;
 	// Settings.
@@ -260,17 +268,38 @@ static void wake_assists(void)
 		wake_all(&gc.assist_wq);
 }
 
+// wake_workers_locked: idle workers look for work again. gc.lock held.
+static void wake_workers_locked(void)
+{
+	gc.mark_gen++;
+	gc.nidle_fresh = 0;
+	waitq_wake_all(&gc.worker_wq);
+}
+
 void gc_work_available(void)
 {
 	if (__atomic_load_n(&gc.nidle, __ATOMIC_RELAXED)) {
 		bool f = spin_lock_irqsave(&gc.lock);
-		if (gc.nidle) {
-			gc.mark_gen++;
-			waitq_wake_all(&gc.worker_wq);
-		}
+		if (gc.nidle)
+			wake_workers_locked();
 		spin_unlock_irqrestore(&gc.lock, f);
 	}
 	wake_assists();	// they may mark it themselves
+}
+
+// Grey objects in a CPU's own buffer are invisible to the other CPUs'
+// workers. A mutator's buffer fills only through its write barrier and
+// its assists; when every worker has gone idle, what it holds goes to the
+// global list at once. Otherwise the gc thread, seeing every worker idle,
+// stops the world for mark termination, finds the objects in the flush
+// and has to restart marking: 2 or 3 stops a cycle instead of one (the
+// hosted binary-trees). gc.workers is set before any worker runs.
+void gcw_handoff(struct gcw *w)
+{
+	if (gcw_holds_work(w) && __atomic_load_n(&gc.nidle, __ATOMIC_RELAXED) == gc.workers) {
+		gcw_flush(w);
+		gc_work_available();
+	}
 }
 
 // mark_some: one chunk of mark work on this CPU: queued objects, else a
@@ -282,6 +311,9 @@ static u64 mark_some(u64 budget)
 	preempt_enable();
 	if (!did && mark_roots_some())
 		did = 1;
+	preempt_disable();
+	gcw_handoff(&gcws[this_cpu_id()]);	// an assist's leftovers, a root job's finds
+	preempt_enable();
 	return did;
 }
 
@@ -304,7 +336,7 @@ static void mark_worker(void *arg)
 	for (;;) {
 		bool f = spin_lock_irqsave(&gc.lock);
 		__atomic_store_n(&gc.nidle, gc.nidle + 1, __ATOMIC_RELAXED);	// read unlocked as a hint
-		if (gc.nidle == gc.workers)
+		if (++gc.nidle_fresh == gc.workers)
 			waitq_wake_all(&gc.gc_wq);	// perhaps done: the gc thread checks
 		u32 gen = gc.mark_gen;
 		while (gc.mark_gen == gen || !gc.mark_on)
@@ -515,6 +547,9 @@ static void sweep_termination(struct cycle *c)
 	wake_all(&gc.start_wq);	// marking has begun: threads in gc_trigger go on
 }
 
+#define TERM_DRAIN_NS 20000
+#define TERM_DRAIN_CHUNK 4096	// bytes between looks at the clock
+
 // mark_termination_try: world stopped. True if marking is complete.
 static bool mark_termination_try(void)
 {
@@ -524,6 +559,15 @@ static bool mark_termination_try(void)
 	if (kconfig.gcstoptheworld) {
 		drain_stopped(w);
 		return true;
+	}
+	// What is left now (objects reached from the stacks just scanned, a
+	// few grey objects from the flush) is usually little: marking it here,
+	// for at most TERM_DRAIN_NS, costs less than restarting the workers
+	// and stopping again.
+	u64 until = nanotime() + TERM_DRAIN_NS;
+	while (!work_empty() || gcw_holds_work(w)) {
+		if (!gcw_drain(w, TERM_DRAIN_CHUNK) || nanotime() >= until)
+			break;
 	}
 	gcw_flush(w);
 	return work_empty() && mark_roots_done();
@@ -540,14 +584,13 @@ static void concurrent_mark(struct cycle *c, u64 *stw2_start)
 	}
 	bool f = spin_lock_irqsave(&gc.lock);
 	__atomic_store_n(&gc.mark_on, true, __ATOMIC_RELEASE);
-	gc.mark_gen++;
-	waitq_wake_all(&gc.worker_wq);
+	wake_workers_locked();
 	spin_unlock_irqrestore(&gc.lock, f);
 	for (;;) {
 		f = spin_lock_irqsave(&gc.lock);
 		// Wait until every worker found nothing to do at some point
 		// after the last wake-up, then check with the world stopped.
-		while (gc.nidle != gc.workers)
+		while (gc.nidle_fresh != gc.workers)
 			waitq_wait(&gc.gc_wq, &gc.lock);
 		spin_unlock_irqrestore(&gc.lock, f);
 		stw_start(stw2_start);
@@ -556,10 +599,8 @@ static void concurrent_mark(struct cycle *c, u64 *stw2_start)
 		add_pause(*stw2_start, &c->pause_ns);
 		stw_end();
 		f = spin_lock_irqsave(&gc.lock);
-		gc.mark_gen++;
-		waitq_wake_all(&gc.worker_wq);
+		wake_workers_locked();
 		spin_unlock_irqrestore(&gc.lock, f);
-		thread_yield();	// let the workers at it before looking again
 	}
 	__atomic_store_n(&gc.mark_on, false, __ATOMIC_RELEASE);
 	// Every waiting assist, without wake_assists' racy check: one that

@@ -54,6 +54,7 @@ u64 gcw_drain(struct gcw *w, u64 budget);
 // or w is this CPU's).
 void gcw_flush(struct gcw *w);
 bool work_empty(void);		// no queued object anywhere (world stopped)
+bool gcw_holds_work(const struct gcw *w);	// w's own buffer has grey objects
 void mark_prepare(void);	// new cycle: root jobs unclaimed (world stopped)
 // mark_roots_some: claims and scans some root jobs (globals, ranges,
 // thread stacks); false when none is left to claim right now.
@@ -77,6 +78,9 @@ void scan_all_roots(struct gcw *w);
 // CPU; true (assists off) while it is full. Pure, for tests.
 bool gc_limiter_step(u64 *bucket, u64 gc_ns, u64 dt_ns, unsigned ncpus);
 void gc_work_available(void);	// new global work: wake idle workers and waiting assists
+// gcw_handoff: when every worker has gone idle, this CPU's grey objects go
+// to the global list and wake them (see gc.c). Preemption disabled.
+void gcw_handoff(struct gcw *w);
 
 // ---- special.c
 void specials_init(void);

@@ -135,6 +135,11 @@ void gcw_flush(struct gcw *w)
 	spin_unlock(&work.lock);
 }
 
+bool gcw_holds_work(const struct gcw *w)
+{
+	return w->cur && w->cur->n;
+}
+
 bool work_empty(void)
 {
 	return __atomic_load_n(&work.nfull, __ATOMIC_RELAXED) == 0;

@@ -1,1 +1,0 @@
-build2/boot/trampoline.o: boot/trampoline.S

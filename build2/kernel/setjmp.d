@@ -1,1 +1,0 @@
-build2/kernel/setjmp.o: kernel/setjmp.S

@@ -1,1 +1,0 @@
-build2/kernel/switch.o: kernel/switch.S
