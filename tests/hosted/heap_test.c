@@ -6,9 +6,11 @@
 //	heap_test [-cpus N] [-run GLOB]
 
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kernel/glob.h"
@@ -17,9 +19,12 @@
 
 // ---- the hosted platform
 
+// sleep_ms: the whole time, whatever preemption signals arrive meanwhile.
 static void sleep_ms(unsigned ms)
 {
-	usleep(ms * 1000);
+	struct timespec left = {ms / 1000, (long)(ms % 1000) * 1000000};
+	while (nanosleep(&left, &left) != 0 && errno == EINTR)
+		;
 }
 
 KTEST(hosted, commit_zeroes_release_drops)
@@ -100,9 +105,13 @@ KTEST(hosted, stw_waits_for_regions_and_holds_them_off)
 static void take_cpu1(void *arg)
 {
 	int *order = arg;
+	// In a region: a thread that waits for a slot asks its holder for it
+	// after 2 ms, and one outside a region hands it over at once.
+	preempt_disable();
 	__atomic_store_n(order, 1, __ATOMIC_SEQ_CST);	// has cpu 1
 	sleep_ms(30);
 	__atomic_store_n(order, 2, __ATOMIC_SEQ_CST);	// about to leave it
+	preempt_enable();
 }
 
 KTEST(hosted, a_cpu_slot_has_one_thread)
