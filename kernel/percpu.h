@@ -50,6 +50,7 @@ struct cpu {
 	u32 apic_id;
 	bool online;
 	int irq_depth;			// > 0 inside an interrupt handler (not exceptions)
+	int stw_idle;			// halted in the idle loop: stopped, for a stop of the world (atomic)
 
 	struct thread *idle;		// runs when the run queue is empty; halts
 	struct runqueue rq;

@@ -226,6 +226,7 @@ void sched_irq_exit(const struct trapframe *tf)
 	struct cpu *c = this_cpu();
 	if (!c->pending || preempt_count() != 0 || !(tf->rflags & RFLAGS_IF))
 		return;
+	stw_idle_exit();	// woken from the idle halt: no longer stopped, before it schedules
 	if (c->pending & PENDING_STW)
 		stw_park();
 	if (c->pending & PENDING_RESCHED)
@@ -267,9 +268,17 @@ static void __noreturn idle_loop(void)
 			sti();
 			continue;
 		}
+		// Halted, this CPU counts as stopped for a stop of the world.
+		if (!stw_idle_enter()) {
+			sti();
+			continue;	// it parked for one instead
+		}
 		// sti takes effect after the next instruction, so no interrupt
 		// can slip in between the check above and the halt.
 		__asm__ volatile("sti; hlt" ::: "memory");
+		cli();
+		stw_idle_exit();	// (the interrupt's exit may have done it)
+		sti();
 	}
 }
 

@@ -202,6 +202,43 @@ void stw_park(void)
 	__atomic_fetch_sub(&stw.parked, 1, __ATOMIC_RELEASE);
 }
 
+// The idle side and the stopper each store, then load what the other
+// stores, both sequentially consistent (a locked instruction on x86): so
+// either the stopper sees the CPU's flag and counts it as stopped, or
+// the CPU sees the odd generation and parks instead of halting (or, on
+// waking, before it runs anything).
+bool stw_idle_enter(void)
+{
+	struct cpu *c = this_cpu();
+	__atomic_store_n(&c->stw_idle, 1, __ATOMIC_SEQ_CST);
+	if (!(__atomic_load_n(&stw.gen, __ATOMIC_SEQ_CST) & 1))
+		return true;
+	__atomic_store_n(&c->stw_idle, 0, __ATOMIC_SEQ_CST);
+	stw_park();
+	return false;
+}
+
+void stw_idle_exit(void)
+{
+	struct cpu *c = this_cpu();
+	if (!__atomic_load_n(&c->stw_idle, __ATOMIC_RELAXED))
+		return;
+	__atomic_store_n(&c->stw_idle, 0, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&stw.gen, __ATOMIC_SEQ_CST) & 1)
+		stw_park();
+}
+
+// stw_stopped: CPUs parked or halted idle. parked is read first: a CPU
+// goes from halted to parked (flag cleared, then parked raised), never
+// back while the world is stopped, so it is never counted twice.
+static u32 stw_stopped(void)
+{
+	u32 n = __atomic_load_n(&stw.parked, __ATOMIC_SEQ_CST);
+	for (unsigned i = 0; i < ncpus_online; i++)
+		n += i != this_cpu_id() && __atomic_load_n(&cpus[i].stw_idle, __ATOMIC_SEQ_CST);
+	return n;
+}
+
 static void stw_ipi(struct trapframe *tf)
 {
 	(void)tf;
@@ -233,10 +270,15 @@ u64 stw_begin(void)
 	preempt_disable();
 	sti();
 	u64 t0 = nanotime();
-	__atomic_add_fetch(&stw.gen, 1, __ATOMIC_RELEASE);	// odd: stopped
+	__atomic_add_fetch(&stw.gen, 1, __ATOMIC_SEQ_CST);	// odd: stopped
 	if (ncpus_online > 1) {
-		lapic_send_ipi_all_but_self(VEC_IPI_STW);
-		while (__atomic_load_n(&stw.parked, __ATOMIC_ACQUIRE) != ncpus_online - 1)
+		// Halted idle CPUs are not woken: on a host, waking a halted
+		// virtual CPU waits for its thread to be scheduled (up to
+		// milliseconds measured under TCG), and they run nothing anyway.
+		for (unsigned i = 0; i < ncpus_online; i++)
+			if (i != this_cpu_id() && !__atomic_load_n(&cpus[i].stw_idle, __ATOMIC_SEQ_CST))
+				lapic_send_ipi(cpus[i].apic_id, VEC_IPI_STW);
+		while (stw_stopped() != ncpus_online - 1)
 			cpu_relax();	// interrupts on: TLB shootdowns of CPUs not yet parked are answered
 	}
 	u64 ns = nanotime() - t0;

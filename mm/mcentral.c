@@ -103,13 +103,21 @@ static struct mspan *grow(struct mcentral *c, const char **why)
 	return s;
 }
 
+// Sweep on demand runs with preemption disabled (the caller holds its
+// CPU's cache), so a stop of the world waits for it: it sweeps at most
+// this many spans, and stops early when a stop or the scheduler wants the
+// CPU. The background sweeper does the rest; the refill grows the heap
+// by one span instead (Go's cacheSpan has a budget of 100 spans). Under
+// TCG a run of full spans swept in one refill held stops for 1-2 ms.
+#define SWEEP_ON_DEMAND_MAX 16
+
 // mcentral_cache_span: a swept span with free objects; failing that, the
 // class's unswept spans are swept one by one until one has some (Go's
-// sweep on demand); failing that, a new span.
+// sweep on demand, bounded as above); failing that, a new span.
 struct mspan *mcentral_cache_span(struct mcentral *c, const char **why)
 {
 	struct mspan *s = NULL;
-	for (;;) {
+	for (int swept = 0;; swept++) {
 		spin_lock(&c->lock);
 		if (!list_empty(partial_swept(c))) {
 			s = list_entry(partial_swept(c)->next, struct mspan, link);
@@ -118,7 +126,9 @@ struct mspan *mcentral_cache_span(struct mcentral *c, const char **why)
 			spin_unlock(&c->lock);
 			break;
 		}
-		struct mspan *u = take_unswept(c);
+		struct mspan *u = swept < SWEEP_ON_DEMAND_MAX && (swept == 0 || !plat_preempt_requested())
+					  ? take_unswept(c)
+					  : NULL;
 		spin_unlock(&c->lock);
 		if (!u)
 			break;
