@@ -445,7 +445,10 @@ int main(int argc, char **argv)
 #if defined(PEER_TRICOLOR)
 	hosted_init(2);
 	hosted_cpu_enter(0);
-	hosted_gc_start("");
+	// TRICOLOR_CMDLINE: kernel command-line options for the collector
+	// (gctrace=1, gcpercent=...), as GODEBUG is for Go's side.
+	const char *opts = getenv("TRICOLOR_CMDLINE");
+	hosted_gc_start(opts ? opts : "");
 #elif defined(PEER_BOEHM)
 	GC_INIT();
 	GC_allow_register_threads();
