@@ -135,7 +135,7 @@ static struct {
 	struct spinlock lim_lock;
 	u64 lim_bucket, lim_last_ns, lim_last_cpu;
 	int lim_on;		// assists are off (read racily)
-	u64 lim_engaged;	// times it turned on
+	u64 lim_engaged;	// times it turned on (lim_lock; read unlocked)
 	u64 assists;		// assist calls that did work or tried (atomic)
 	// Statistics (MemStats), written by the gc thread with the world stopped.
 	u64 num_gc, num_forced, pause_total, last_gc, next_gc;
@@ -188,8 +188,8 @@ static void limiter_update(void)
 		int on = gc_limiter_step(&gc.lim_bucket, cpu - gc.lim_last_cpu, dt, plat_ncpus());
 		__atomic_store_n(&gc.lim_last_ns, now, __ATOMIC_RELAXED);	// read unlocked above
 		gc.lim_last_cpu = cpu;
-		if (on && !gc.lim_on)
-			gc.lim_engaged++;
+		if (on && !gc.lim_on)	// (an atomic store: gc_limiter_engaged reads it unlocked)
+			__atomic_store_n(&gc.lim_engaged, gc.lim_engaged + 1, __ATOMIC_RELAXED);
 		__atomic_store_n(&gc.lim_on, on, __ATOMIC_RELAXED);
 	}
 	spin_unlock_irqrestore(&gc.lim_lock, f);
@@ -644,7 +644,7 @@ static void mark_termination(struct cycle *c, u64 stw2_start)
 		.mark_cpu_ns = gc.worker_ns + gc.assist_ns + gc.idle_ns + c->pause_ns * plat_ncpus(),
 	};
 	u64 end = nanotime();
-	gc.num_gc++;
+	__atomic_store_n(&gc.num_gc, gc.num_gc + 1, __ATOMIC_RELAXED);	// gc_cycles reads it unlocked
 	if (c->forced)
 		gc.num_forced++;
 	gc.pause_total += c->pause_ns;
@@ -794,12 +794,12 @@ static void gc_exclude(bool on)
 {
 	bool f = spin_lock_irqsave(&gc.lock);
 	if (on) {
-		gc.excluded++;
+		__atomic_store_n(&gc.excluded, gc.excluded + 1, __ATOMIC_RELAXED);	// read unlocked too
 		waitq_wake_all(&gc.start_wq);
 		while (gc.running || gc.sweeper_busy)
 			waitq_wait(&gc.done_wq, &gc.lock);
 	} else {
-		gc.excluded--;
+		__atomic_store_n(&gc.excluded, gc.excluded - 1, __ATOMIC_RELAXED);
 		waitq_wake_all(&gc.gc_wq);
 		waitq_wake_all(&gc.sweep_wq);
 	}
