@@ -565,10 +565,8 @@ static bool mark_termination_try(void)
 	// for at most TERM_DRAIN_NS, costs less than restarting the workers
 	// and stopping again.
 	u64 until = nanotime() + TERM_DRAIN_NS;
-	while (!work_empty() || gcw_holds_work(w)) {
-		if (!gcw_drain(w, TERM_DRAIN_CHUNK) || nanotime() >= until)
-			break;
-	}
+	while (gcw_drain(w, TERM_DRAIN_CHUNK) && nanotime() < until)
+		;
 	gcw_flush(w);
 	return work_empty() && mark_roots_done();
 }

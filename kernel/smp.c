@@ -209,12 +209,10 @@ void stw_park(void)
 // waking, before it runs anything).
 bool stw_idle_enter(void)
 {
-	struct cpu *c = this_cpu();
-	__atomic_store_n(&c->stw_idle, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&this_cpu()->stw_idle, 1, __ATOMIC_SEQ_CST);
 	if (!(__atomic_load_n(&stw.gen, __ATOMIC_SEQ_CST) & 1))
 		return true;
-	__atomic_store_n(&c->stw_idle, 0, __ATOMIC_SEQ_CST);
-	stw_park();
+	stw_idle_exit();	// a stop is on: park for it instead
 	return false;
 }
 
