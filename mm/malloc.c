@@ -28,7 +28,7 @@
 //   3. n <= 32 KiB (plus an 8-byte type header for scan objects over
 //      512 B): the size class's span in this CPU's mcache; the next free
 //      object is the lowest set bit of the span's alloccache (a word of
-//      inverted allocation bits): count trailing zeros, shift, done.
+//      inverted allocation bits): count trailing zeros, clear it, done.
 //   4. The cached span is full: the next word of allocation bits, else
 //      the mcache gives the span back to its mcentral and takes one with
 //      free objects (mcentral lock), else the mcentral makes one from the
@@ -90,55 +90,47 @@ const char *gc_alloc_error(void)
 
 // ---- finding a free object
 
+// take_free: takes the lowest free object of s's alloccache word cache
+// (not 0) and returns its index.
+static inline u32 take_free(struct mspan *s, u64 cache)
+{
+	u32 idx = s->cachebase + (u32)__builtin_ctzll(cache);
+	s->alloccache = cache & (cache - 1);
+	// Atomic (a plain store on x86): the collector and lookups read it
+	// while we allocate (span_allocated).
+	__atomic_store_n(&s->freeindex, idx + 1, __ATOMIC_RELAXED);
+	return idx;
+}
+
 static inline void *next_free_fast(struct mspan *s)
 {
 	u64 cache = s->alloccache;
 	if (!cache)
 		return NULL;
-	u32 bit = (u32)__builtin_ctzll(cache);
-	u32 result = s->freeindex + bit;
-	if (result >= s->nelems)
-		return NULL;
-	u32 freeidx = result + 1;
-	if (freeidx % 64 == 0 && freeidx != s->nelems)
-		return NULL;	// the cache word is used up: the slow path loads the next
-	s->alloccache = (cache >> bit) >> 1;	// two shifts: bit may be 63
-	// Atomic (a plain store on x86): the collector and lookups read it
-	// while we allocate (span_allocated).
-	__atomic_store_n(&s->freeindex, freeidx, __ATOMIC_RELAXED);
+	u32 idx = take_free(s, cache);
 	s->alloccount++;
-	return (void *)(s->base + (u64)result * s->elemsize);
+	return (void *)(s->base + (u64)idx * s->elemsize);
 }
 
-// next_free_index: the next free object at or after freeindex, reloading
-// alloccache word by word; nelems if the span is full.
+// next_free_index: the next free object at or after freeindex, loading
+// the following words of allocbits into alloccache as it goes; nelems if
+// the span is full.
 static u32 next_free_index(struct mspan *s)
 {
-	u32 idx = s->freeindex, n = s->nelems;
-	if (idx == n)
+	u32 n = s->nelems;
+	if (s->freeindex == n)
 		return n;
 	u64 cache = s->alloccache;
 	while (!cache) {
-		idx = (idx + 64) & ~63u;
-		if (idx >= n) {
+		u32 next = s->cachebase + 64;
+		if (next >= n) {
 			__atomic_store_n(&s->freeindex, n, __ATOMIC_RELAXED);
 			return n;
 		}
-		span_refill_cache(s, idx);
+		span_refill_cache(s, next);
 		cache = s->alloccache;
 	}
-	u32 bit = (u32)__builtin_ctzll(cache);
-	u32 result = idx + bit;
-	if (result >= n) {
-		__atomic_store_n(&s->freeindex, n, __ATOMIC_RELAXED);
-		return n;
-	}
-	s->alloccache = (cache >> bit) >> 1;
-	idx = result + 1;
-	if (idx % 64 == 0 && idx != n)
-		span_refill_cache(s, idx);
-	__atomic_store_n(&s->freeindex, idx, __ATOMIC_RELAXED);
-	return result;
+	return take_free(s, cache);
 }
 
 // mcache_uncache: gives the current span of class sc back to its mcentral;

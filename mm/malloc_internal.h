@@ -69,14 +69,19 @@ struct mspan {
 	u32 divmagic;		// object index of offset o: (o * divmagic) >> 32
 	// Allocation state, owned by the caching CPU while incache. Objects
 	// below freeindex are all allocated; at and above it, allocbits says.
-	// alloccache holds the inverted allocbits from freeindex on (bit 0 =
-	// freeindex), so finding the next free object is a count-trailing-zeros.
 	u32 freeindex;
 	u64 *markbits;		// the collector's marks; become allocbits at sweep
 	u64 *allocbits;		// one bit per object (1: allocated at the last sweep)
 	u64 *heapbits;		// scan spans with elemsize <= 512: pointer bits per word
 	// -- second cache line
+	// alloccache: the free objects of the word of allocbits holding
+	// freeindex, from freeindex on: bit i is object cachebase + i, set
+	// when it is free (inverted allocbits, bits below freeindex and past
+	// nelems clear). The next free object is a count-trailing-zeros, and
+	// taking it clears the lowest set bit; neither needs freeindex, so
+	// successive allocations do not wait on each other's stores of it.
 	u64 alloccache;
+	u32 cachebase;		// a multiple of 64
 	u32 alloccount;		// allocated objects
 	u32 bitwords;		// words in each of allocbits/markbits/freedbits
 	u32 sweepgen;		// heap.sweepgen when last swept

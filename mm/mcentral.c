@@ -44,20 +44,24 @@ static struct mspan *take_unswept(struct mcentral *c)
 
 void span_refill_cache(struct mspan *s, u32 from)
 {
-	// Inverted: a 1 bit is a free object. Bits past nelems read as free
-	// too; the allocation paths check the index against nelems.
-	s->alloccache = ~s->allocbits[from / 64];
+	// Inverted: a 1 bit is a free object; none past nelems.
+	u64 free = ~s->allocbits[from / 64];
+	if (s->nelems - from < 64)
+		free &= (1ull << (s->nelems - from)) - 1;
+	s->alloccache = free;
+	s->cachebase = from;
 }
 
 static void cache_from_freeindex(struct mspan *s)
 {
+	u32 word = s->freeindex & ~63u;
 	if (s->freeindex >= s->nelems) {	// full: no word to load
 		s->alloccache = 0;
+		s->cachebase = word;
 		return;
 	}
-	span_refill_cache(s, s->freeindex & ~63u);
-	u32 shift = s->freeindex % 64;
-	s->alloccache = shift ? s->alloccache >> shift : s->alloccache;
+	span_refill_cache(s, word);
+	s->alloccache &= ~0ull << (s->freeindex % 64);	// below freeindex: allocated
 }
 
 // init_small: class fields and bitmaps of a fresh span of class sc.

@@ -123,11 +123,21 @@ static inline int preempt_count(void) { return hosted_preempt; }
 // every region to end, as the kernel's waits for interrupts to come on.
 // Neither side needs a fence: the count is the thread's own (a signal
 // arrives between instructions), and a parked thread publishes with a
-// release store of its slot's running flag.
+// release store of its slot's running flag. The outermost pair stores the
+// constants 1 and 0 rather than adding: back-to-back regions (one per
+// allocation) then do not chain load, add, store through memory, which
+// costs a store-forwarding delay per step; the empty asm keeps the
+// compiler from folding the constant back into an add.
 static inline void preempt_disable(void)
 {
-	if (hosted_preempt++ != 0)
+	int n = hosted_preempt;
+	if (__builtin_expect(n != 0, 0)) {
+		hosted_preempt = n + 1;
 		return;
+	}
+	int one = 1;
+	__asm__("" : "+r"(one));
+	hosted_preempt = one;
 	struct hosted_cpu *c = hosted_self;
 	if (__builtin_expect(!c, 0))
 		hosted_no_cpu("preempt_disable");
@@ -138,11 +148,16 @@ static inline void preempt_disable(void)
 
 static inline void preempt_enable(void)
 {
-	int n = --hosted_preempt;
-	if (n > 0)
+	int n = hosted_preempt;
+	if (__builtin_expect(n != 1, 0)) {
+		if (n < 1)
+			hosted_preempt_underflow();
+		hosted_preempt = n - 1;
 		return;
-	if (__builtin_expect(n < 0, 0))
-		hosted_preempt_underflow();
+	}
+	int zero = 0;
+	__asm__("" : "+r"(zero));
+	hosted_preempt = zero;
 	if (__builtin_expect(__atomic_load_n(&hosted_self->pending, __ATOMIC_RELAXED) != 0, 0))
 		hosted_preempt_point();
 }
