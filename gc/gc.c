@@ -472,17 +472,19 @@ static void gc_assist(u64 bytes)
 
 // ---- cycles
 
+// stw_start: stops the world; *pause_start is when stopping began (not
+// counting a wait for another stopper).
 static void stw_start(u64 *pause_start)
 {
-	*pause_start = nanotime();
-	stw_begin();
+	u64 took = stw_begin();
+	*pause_start = nanotime() - took;
 }
 
-// add_pause: the stopped time since start goes into this cycle's pause
-// and the log of stops.
-static u64 add_pause(u64 start, u64 *pause)
+// add_pause: the stop from start to end goes into this cycle's pause and
+// the log of stops. end is stw_end's: the moment the world ran again.
+static u64 add_pause(u64 start, u64 end, u64 *pause)
 {
-	u64 d = nanotime() - start;
+	u64 d = end - start;
 	*pause += d;
 	__atomic_store_n(&gc.stop_ns[gc.stops % GC_STOP_LOG], d, __ATOMIC_RELAXED);
 	__atomic_store_n(&gc.stops, gc.stops + 1, __ATOMIC_RELEASE);	// after the entry
@@ -541,9 +543,8 @@ static void sweep_termination(struct cycle *c)
 	specials_cycle_start();
 	heap.marking = 1;
 	gc_barrier_on = 1;
-	if (!kconfig.gcstoptheworld)
-		stw_end();	// (else the world stays stopped through mark termination)
-	c->stw1_ns = add_pause(t, &c->pause_ns);
+	// (With gcstoptheworld the world stays stopped through mark termination.)
+	c->stw1_ns = add_pause(t, kconfig.gcstoptheworld ? nanotime() : stw_end(), &c->pause_ns);
 	wake_all(&gc.start_wq);	// marking has begun: threads in gc_trigger go on
 }
 
@@ -594,8 +595,7 @@ static void concurrent_mark(struct cycle *c, u64 *stw2_start)
 		stw_start(stw2_start);
 		if (mark_termination_try())
 			break;
-		add_pause(*stw2_start, &c->pause_ns);
-		stw_end();
+		add_pause(*stw2_start, stw_end(), &c->pause_ns);
 		f = spin_lock_irqsave(&gc.lock);
 		wake_workers_locked();
 		spin_unlock_irqrestore(&gc.lock, f);
@@ -635,7 +635,9 @@ static void mark_termination(struct cycle *c, u64 stw2_start)
 	pace();
 	c->goal = gc.next_gc;
 	gc.requested = false;
-	c->stw2_ns = add_pause(stw2_start, &c->pause_ns);
+	// Up to here: the statistics below are written with the world stopped
+	// (read_memstats reads them so). Go ends this pause here too.
+	c->stw2_ns = add_pause(stw2_start, nanotime(), &c->pause_ns);
 	gc.last = (struct gc_cycle_stats){
 		.marked = marked,
 		.scan_work = scan,

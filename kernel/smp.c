@@ -288,13 +288,19 @@ u64 stw_begin(void)
 	return ns;
 }
 
-void stw_end(void)
+u64 stw_end(void)
 {
 	__atomic_add_fetch(&stw.gen, 1, __ATOMIC_RELEASE);	// even: release them
+	// The world runs again from here. Neither the wait below (a parked
+	// CPU's host thread may be slow to notice) nor preempt_enable, which
+	// may switch to another thread for as long as the scheduler likes, is
+	// part of the stop.
+	u64 now = nanotime();
 	while (__atomic_load_n(&stw.parked, __ATOMIC_ACQUIRE) != 0)
 		cpu_relax();
 	flag_drop(&stw.busy);
 	preempt_enable();
+	return now;
 }
 
 void stw_get_stats(struct stw_stats *s)

@@ -26,12 +26,14 @@ void tlb_shootdown(u64 va, u64 len);
 // rendezvous with interrupts off and returns, with preemption disabled,
 // once all are parked; it returns how long that took (ns). A CPU parks at
 // its next preemptible point: at once if it was preemptible, else when it
-// leaves its preemption-disabled region. stw_end releases them and
-// returns once all have left the rendezvous. The caller must have
+// leaves its preemption-disabled region. stw_end releases them, waits
+// until all have left the rendezvous, and returns the moment it released
+// them (nanotime: what follows, down to its own preempt_enable switching
+// threads, is no longer part of the stop). The caller must have
 // interrupts on, hold no lock, and must not sleep between the two.
 // Concurrent callers are serialized: the second one parks for the first.
 u64 stw_begin(void);
-void stw_end(void);
+u64 stw_end(void);
 // stw_park: this CPU's side of the rendezvous (interrupts off).
 void stw_park(void);
 // A halted idle CPU runs nothing until an interrupt, so a stop of the

@@ -717,14 +717,14 @@ u64 stw_begin(void)
 		hosted_no_cpu("stw_begin");
 	if (hosted_preempt)
 		panic("stw_begin on cpu %u with preemption disabled (count %d)", hosted_self->id, hosted_preempt);
-	u64 t0 = nanotime();
+	u64 wait0 = nanotime();
 	hosted_preempt = 1;	// stw_end's preempt_enable ends it
 	// Threads parked by the last stop run again first (for up to a ms):
 	// in the kernel they go on the moment it ends, but here they need a
 	// futex wake-up, and back-to-back stops would starve them.
 	for (unsigned i = 0; i < hosted_ncpus; i++) {
 		unsigned spins = 0;
-		while (__atomic_load_n(&cpus[i].parked, __ATOMIC_RELAXED) && nanotime() - t0 < 1000000)
+		while (__atomic_load_n(&cpus[i].parked, __ATOMIC_RELAXED) && nanotime() - wait0 < 1000000)
 			relax(&spins);
 	}
 	for (;;) {
@@ -733,6 +733,7 @@ u64 stw_begin(void)
 			break;
 		park(me, hosted_self);	// another stopper's world: we are part of it
 	}
+	u64 t0 = nanotime();	// our stop starts here, as the kernel's does
 	for (unsigned i = 0; i < hosted_ncpus; i++)
 		if (&cpus[i] != hosted_self)
 			__atomic_fetch_or(&cpus[i].pending, HOSTED_WANT_STOP, __ATOMIC_SEQ_CST);
@@ -759,7 +760,7 @@ u64 stw_begin(void)
 	return ns;
 }
 
-void stw_end(void)
+u64 stw_end(void)
 {
 	if (!__atomic_load_n(&hosted_stw_flag, __ATOMIC_RELAXED))
 		panic("stw_end on cpu %u without stw_begin", this_cpu_id());
@@ -767,8 +768,14 @@ void stw_end(void)
 		__atomic_fetch_and(&cpus[i].pending, ~HOSTED_WANT_STOP, __ATOMIC_RELAXED);
 	// Release: the stopped world's writes before anyone runs again.
 	__atomic_store_n(&hosted_stw_flag, 0, __ATOMIC_RELEASE);
+	// The world runs again from here (kernel/smp.h): the wake-up may let
+	// Linux run a woken thread in our place for a slice, and
+	// preempt_enable may hand our slot to a waiting thread and wait for
+	// one again; neither is part of the stop.
+	u64 now = nanotime();
 	futex_wake_all(&hosted_stw_flag);
 	preempt_enable();
+	return now;
 }
 
 void hosted_stw_stats(struct hosted_stw_stats *s)

@@ -200,10 +200,12 @@ u64 nanotime(void);		// CLOCK_MONOTONIC, ns since hosted_init
 // parked: a holder outside a region is interrupted by a signal and parks
 // in the handler; one inside a region parks at its end. No thread gets a
 // slot or runs on one until stw_end; the caller is then in a region
-// itself. Returns how long that took (ns). The caller holds a CPU slot,
-// is preemptible and holds no lock.
+// itself. Returns how long stopping took (ns; not the wait for threads
+// parked by the last stop to run first). The caller holds a CPU slot, is
+// preemptible and holds no lock. stw_end lets the world go and returns
+// that moment (nanotime), as the kernel's does (kernel/smp.h).
 u64 stw_begin(void);
-void stw_end(void);
+u64 stw_end(void);
 
 // ---- memory
 
