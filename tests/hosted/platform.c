@@ -50,6 +50,16 @@ static struct {
 	u64 count, max_ns, total_ns;	// written by the stopping thread only
 } stw_stats;
 
+// A stopper that has waited STW_SPIN_NS for a slot's holder to stop
+// sleeps instead: Linux often runs the thread woken to stop the world on
+// the very core of the holder it must wait for, and a spinning stopper
+// keeps that holder off it (sched_yield does not reliably hand the core
+// over). stw_sleeping says one sleeps on stw_seq; a holder that stops
+// (park, slot_release) then bumps stw_seq and wakes it. Both seq-cst
+// against the flag and running (Dekker, as in slot_run).
+#define STW_SPIN_NS 5000
+static int stw_sleeping, stw_seq;
+
 // Pages held, by tag (atomic), and the commit limit in bytes (0: none).
 static u64 pages_by_tag[FT_NTAGS];
 static u64 heap_committed, frame_limit;
@@ -296,6 +306,16 @@ static void slot_acquire(struct thread *t)
 	slot_run(got);
 }
 
+// stw_stopped_one: the caller's slot has just stopped running (stored
+// running = 0, seq-cst): wakes a stopper sleeping on it.
+static void stw_stopped_one(void)
+{
+	if (__atomic_load_n(&stw_sleeping, __ATOMIC_SEQ_CST)) {
+		__atomic_add_fetch(&stw_seq, 1, __ATOMIC_SEQ_CST);
+		futex_wake_all(&stw_seq);
+	}
+}
+
 // slot_release: the caller gives its slot up (its count is raised).
 static void slot_release(void)
 {
@@ -303,7 +323,8 @@ static void slot_release(void)
 	hosted_self = NULL;
 	__atomic_fetch_and(&c->pending, ~HOSTED_WANT_SLOT, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->owner_tid, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&c->running, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->running, 0, __ATOMIC_SEQ_CST);	// (release, and see stw_sleeping)
+	stw_stopped_one();
 	// Release: our writes (the mcache) to the next holder.
 	__atomic_store_n(&c->owner, NULL, __ATOMIC_RELEASE);
 	__atomic_add_fetch(&slot_seq, 1, __ATOMIC_SEQ_CST);
@@ -321,7 +342,8 @@ static __attribute__((noinline)) void park(struct thread *t, struct hosted_cpu *
 	t->rsp = stack_pointer();
 	__atomic_store_n(&c->parked, 1, __ATOMIC_RELAXED);
 	// Release: the stopper sees our stack and per-CPU writes.
-	__atomic_store_n(&c->running, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->running, 0, __ATOMIC_SEQ_CST);
+	stw_stopped_one();
 	stw_wait_over();
 	slot_run(c);
 	__atomic_store_n(&c->parked, 0, __ATOMIC_RELAXED);
@@ -750,7 +772,15 @@ u64 stw_begin(void)
 				signal_holder(c);
 				asked = now;
 			}
-			relax(&spins);
+			if (now - t0 < STW_SPIN_NS) {
+				relax(&spins);
+				continue;
+			}
+			int seq = __atomic_load_n(&stw_seq, __ATOMIC_SEQ_CST);
+			__atomic_store_n(&stw_sleeping, 1, __ATOMIC_SEQ_CST);
+			if (__atomic_load_n(&c->running, __ATOMIC_SEQ_CST))
+				futex_wait(&stw_seq, seq, 1000000);	// (to signal again)
+			__atomic_store_n(&stw_sleeping, 0, __ATOMIC_RELAXED);
 		}
 	}
 	u64 ns = nanotime() - t0;
