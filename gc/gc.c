@@ -9,7 +9,9 @@
 // work buffer) or black (marked and scanned, or noscan). Marking ends
 // when nothing is grey; white objects are then garbage.
 //
-// A cycle (run by the "gc" thread, one at a time):
+// A cycle (one at a time; steps 0 and 1 run on the thread whose
+// allocation crossed the trigger, as Go's gcStart, or on the "gc" thread
+// for forced cycles; the gc thread runs the rest):
 //   0. Finish sweeping the last cycle's spans (every span is swept before
 //      its mark bits are used again).
 //   1. Sweep termination, world stopped: a new cycle number, root jobs
@@ -101,7 +103,10 @@ static struct {
 	bool requested;		// the pacer asked for a cycle
 	u32 forced_pending;	// gc_collect calls waiting for a cycle of their own
 	u32 forced_started;	// forced cycles started (gc_collect waits past its ticket)
-	bool running;		// a cycle is between steps 0 and 3
+	bool running;		// a cycle is between steps 0 and 3 (`cur`)
+	// The thread that crossed the trigger ran steps 0 and 1 of `cur`
+	// itself; the gc thread takes it from step 2 on.
+	bool started;
 	u32 excluded;		// heap_test_collect in progress: no cycle may start
 	bool sweep_requested;
 	bool sweeper_busy;	// sweeping or scavenging after a cycle
@@ -655,36 +660,56 @@ static void mark_termination(struct cycle *c, u64 stw2_start)
 	stw_end();
 }
 
-static void run_cycle(bool forced)
+// The cycle in progress (gc.running): steps 0 and 1 by the thread that
+// claimed it, the rest by the gc thread.
+static struct cycle cur;
+
+// start_cycle: steps 0 and 1 of a cycle the caller claimed (set
+// gc.running); holds no lock and may wait.
+static void start_cycle(bool forced)
 {
-	struct cycle c = {.forced = forced, .start_ns = nanotime()};
+	cur = (struct cycle){.forced = forced, .start_ns = nanotime()};
+	sweep_termination(&cur);
+}
+
+// finish_cycle: steps 2 and 3, and the sweeper's wake-up. The gc thread.
+static void finish_cycle(void)
+{
 	u64 stw2_start;
-	sweep_termination(&c);
-	concurrent_mark(&c, &stw2_start);
-	mark_termination(&c, stw2_start);
+	concurrent_mark(&cur, &stw2_start);
+	mark_termination(&cur, stw2_start);
 	bool f = spin_lock_irqsave(&gc.lock);
 	gc.sweep_requested = true;
 	waitq_wake_all(&gc.sweep_wq);
 	spin_unlock_irqrestore(&gc.lock, f);
 	if (kconfig.gctrace)
-		print_trace(&c);
+		print_trace(&cur);
 }
 
+// The gc thread finishes cycles a triggering thread started, and runs
+// whole the ones nobody started: forced ones, and those asked for by a
+// thread that may not stop the world (see gc_trigger).
 static void gc_thread(void *arg)
 {
 	(void)arg;
 	for (;;) {
 		bool f = spin_lock_irqsave(&gc.lock);
-		while (!((gc.requested || gc.forced_pending) && !gc.excluded))
+		while (!gc.started && !((gc.requested || gc.forced_pending) && !gc.running && !gc.excluded))
 			waitq_wait(&gc.gc_wq, &gc.lock);
-		bool forced = gc.forced_pending > 0;
-		if (forced) {
-			gc.forced_pending--;
-			gc.forced_started++;
+		bool ours = !gc.started, forced = false;
+		gc.started = false;
+		if (ours) {
+			forced = gc.forced_pending > 0;
+			if (forced) {
+				gc.forced_pending--;
+				gc.forced_started++;
+			}
+			gc.running = true;
 		}
-		gc.running = true;
 		spin_unlock_irqrestore(&gc.lock, f);
-		run_cycle(forced);
+		if (ours)
+			start_cycle(forced);
+		finish_cycle();
 		f = spin_lock_irqsave(&gc.lock);
 		gc.running = false;
 		waitq_wake_all(&gc.done_wq);
@@ -758,23 +783,40 @@ void gc_collect(void)
 		thread_yield();
 }
 
-// gc_trigger: heap.live crossed the trigger. Asks for a cycle and, as
-// Go's gcStart does for the goroutine that crossed it, waits until the
-// cycle marks (or none is coming): between the trigger and mark nothing
+// gc_trigger: heap.live crossed the trigger (the caller may wait). As
+// Go's gcStart, the thread that crossed it starts the cycle itself:
+// finishes the sweep, stops the world for sweep termination, and hands
+// the cycle to the gc thread once marking is on. Stopping the world from
+// here saves waking the gc thread first, which on a host often runs it
+// on the core of a thread the stop must then wait for. Meanwhile nothing
 // else holds an allocating thread back, and the heap would run past its
-// goal, and its memory limit, while the gc thread is still sweeping or
-// waiting for a CPU. A cycle already marking or finishing is left to its
-// assists. The collector's own threads never wait for it.
+// goal. Threads that cross it while a start is on wait until the cycle
+// marks; a cycle already marking is left to its assists. The collector's
+// own threads, and gcstoptheworld (whose stopped world lasts to the end
+// of mark, in one thread), leave the start to the gc thread and do not
+// wait.
 static void gc_trigger(void)
 {
+	bool self = !thread_current()->gc_no_roots;
 	bool f = spin_lock_irqsave(&gc.lock);
 	if (!gc.requested && !gc.running && !gc.excluded) {
 		gc.requested = true;
+		if (self && !kconfig.gcstoptheworld) {
+			gc.running = true;	// ours to start
+			spin_unlock_irqrestore(&gc.lock, f);
+			start_cycle(false);
+			f = spin_lock_irqsave(&gc.lock);
+			gc.started = true;
+			waitq_wake_all(&gc.gc_wq);
+			spin_unlock_irqrestore(&gc.lock, f);
+			return;
+		}
 		waitq_wake_all(&gc.gc_wq);
 	}
-	u32 cycle = gc_cycle;
-	if (!thread_current()->gc_no_roots)
-		while (gc.requested && !gc.excluded && gc_cycle == cycle)
+	// Until marking is on (sweep_termination wakes us), or no cycle comes
+	// (requested goes down at mark termination; exclusion wakes us too).
+	if (self)
+		while (gc.requested && !gc.excluded && !__atomic_load_n(&heap.marking, __ATOMIC_RELAXED))
 			waitq_wait(&gc.start_wq, &gc.lock);
 	spin_unlock_irqrestore(&gc.lock, f);
 }
