@@ -230,6 +230,16 @@ static void stw_wait_over(void)
 		futex_wait(&hosted_stw_flag, f, 0);
 }
 
+// stw_stopped_one: the caller's slot has just stopped running (stored
+// running = 0, seq-cst): wakes a stopper sleeping on it.
+static void stw_stopped_one(void)
+{
+	if (__atomic_load_n(&stw_sleeping, __ATOMIC_SEQ_CST)) {
+		__atomic_add_fetch(&stw_seq, 1, __ATOMIC_SEQ_CST);
+		futex_wake_all(&stw_seq);
+	}
+}
+
 // slot_run: the holder of c starts executing on it, after any stop of the
 // world. Dekker with stw_begin, both sides sequentially consistent: we
 // store running then load the flag, it stores the flag then loads
@@ -240,7 +250,8 @@ static void slot_run(struct hosted_cpu *c)
 		__atomic_store_n(&c->running, 1, __ATOMIC_SEQ_CST);
 		if (!__atomic_load_n(&hosted_stw_flag, __ATOMIC_SEQ_CST))
 			return;
-		__atomic_store_n(&c->running, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&c->running, 0, __ATOMIC_SEQ_CST);
+		stw_stopped_one();	// the stopper may have seen the 1
 		stw_wait_over();
 	}
 }
@@ -304,16 +315,6 @@ static void slot_acquire(struct thread *t)
 	t->last_cpu = (int)got->id;
 	hosted_self = got;
 	slot_run(got);
-}
-
-// stw_stopped_one: the caller's slot has just stopped running (stored
-// running = 0, seq-cst): wakes a stopper sleeping on it.
-static void stw_stopped_one(void)
-{
-	if (__atomic_load_n(&stw_sleeping, __ATOMIC_SEQ_CST)) {
-		__atomic_add_fetch(&stw_seq, 1, __ATOMIC_SEQ_CST);
-		futex_wake_all(&stw_seq);
-	}
 }
 
 // slot_release: the caller gives its slot up (its count is raised).
@@ -412,9 +413,12 @@ void hosted_preempt_point(void)
 		struct hosted_cpu *c = hosted_self;
 		int p = __atomic_load_n(&c->pending, __ATOMIC_RELAXED);
 		if (p & HOSTED_WANT_STOP) {
-			park(t, c);	// returns at once if that stop is over
-			if (__atomic_load_n(&hosted_stw_flag, __ATOMIC_ACQUIRE) == 0)
-				__atomic_fetch_and(&c->pending, ~HOSTED_WANT_STOP, __ATOMIC_RELAXED);
+			// Returns at once if that stop is over. Only stw_end clears
+			// the request, before it drops the flag park waited on, so
+			// the next look at pending sees it gone, or set again by a
+			// new stop that we must not miss (clearing it here once
+			// lost one: the holder ran on while the stopper waited).
+			park(t, c);
 		} else if (p & HOSTED_WANT_SLOT) {
 			__atomic_fetch_and(&c->pending, ~HOSTED_WANT_SLOT, __ATOMIC_RELAXED);
 			if (__atomic_load_n(&c->waiters, __ATOMIC_RELAXED) || __atomic_load_n(&any_waiters, __ATOMIC_RELAXED))
