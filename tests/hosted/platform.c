@@ -55,9 +55,13 @@ static struct {
 // the very core of the holder it must wait for, and a spinning stopper
 // keeps that holder off it (sched_yield does not reliably hand the core
 // over). stw_sleeping says one sleeps on stw_seq; a holder that stops
-// (park, slot_release) then bumps stw_seq and wakes it. Both seq-cst
-// against the flag and running (Dekker, as in slot_run).
-#define STW_SPIN_NS 5000
+// (park, slot_release, slot_run backing off) then bumps stw_seq and
+// wakes it. Both seq-cst against the flag and running (Dekker, as in
+// slot_run). 50 us: a holder on another core answers the signal well
+// within it (7 us median here), and waking a sleeping stopper can cost
+// more than that; 5 us gave a p99 pause of 37-47 us on binary-trees
+// (depth 18, 2 slots), 50 us 31-41 us (5 runs each).
+#define STW_SPIN_NS 50000
 static int stw_sleeping, stw_seq;
 
 // Pages held, by tag (atomic), and the commit limit in bytes (0: none).
