@@ -69,9 +69,10 @@
 // the limit leaves for the heap. The next cycle starts when heap.live is
 // as far below the goal as it grew during the last mark (plus 10%),
 // within 30% .. 95% of the way from marked to the goal, so marking (at
-// 25% of the CPUs, plus assists) ends near the goal. A thread whose
-// allocation crosses the trigger waits until the cycle marks (as Go's
-// gcStart holds the goroutine that starts a cycle). Assists: each byte
+// 25% of the CPUs, plus assists) ends near the goal. The thread whose
+// allocation crosses the trigger starts the cycle, as Go's gcStart runs
+// on the goroutine that crossed it; others that cross it meanwhile wait
+// until the cycle marks. Assists: each byte
 // a thread allocates while marking costs it ratio bytes of scan work,
 // ratio = the scan work still expected / the bytes left to the goal,
 // revised after every chunk of mark work; fast-path allocations are
