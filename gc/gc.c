@@ -533,6 +533,7 @@ static void sweep_termination(struct cycle *c)
 	if (__atomic_load_n(&heap.unswept, __ATOMIC_RELAXED))
 		panic("gc: %lu spans left unswept at the start of cycle %u", heap.unswept, gc_cycle + 1);
 	gc_cycle++;
+	c->goal = gc.next_gc;	// this cycle's, as Go's gctrace prints
 	mark_prepare();
 	for (unsigned i = 0; i < plat_ncpus(); i++) {
 		struct mcache *mc = mcache_of(i);
@@ -639,7 +640,6 @@ static void mark_termination(struct cycle *c, u64 stw2_start)
 	gc.last_roots = c->stacks + c->globals;
 	gc.last_growth = c->heap1 > c->heap0 ? c->heap1 - c->heap0 : 0;
 	pace();
-	c->goal = gc.next_gc;
 	gc.requested = false;
 	// Up to here: the statistics below are written with the world stopped
 	// (read_memstats reads them so). Go ends this pause here too.
