@@ -115,9 +115,12 @@ static struct mspan *grow(struct mcentral *c, const char **why)
 // TCG a run of full spans swept in one refill held stops for 1-2 ms.
 #define SWEEP_ON_DEMAND_MAX 16
 
+static bool sweep(struct mspan *s, bool keep);
+
 // mcentral_cache_span: a swept span with free objects; failing that, the
-// class's unswept spans are swept one by one until one has some (Go's
-// sweep on demand, bounded as above); failing that, a new span.
+// class's unswept spans are swept one by one until one has some, which
+// it keeps (Go's sweep on demand, bounded as above); failing that, a new
+// span.
 struct mspan *mcentral_cache_span(struct mcentral *c, const char **why)
 {
 	struct mspan *s = NULL;
@@ -136,7 +139,10 @@ struct mspan *mcentral_cache_span(struct mcentral *c, const char **why)
 		spin_unlock(&c->lock);
 		if (!u)
 			break;
-		span_sweep(u);	// onto a swept set, or back to the page heap
+		if (sweep(u, true)) {	// (else onto the full set)
+			s = u;
+			break;
+		}
 	}
 	if (!s) {
 		s = grow(c, why);	// without the class lock: the page heap has its own
@@ -219,19 +225,27 @@ bool heap_sweep_one(void)
 	return false;
 }
 
-// put_swept: s (swept, owned by the caller) goes on its class's swept set,
-// or back to the page heap if it holds no object.
-static void put_swept(struct mcentral *c, struct mspan *s, u32 live)
+// put_swept: s, just swept, goes onto its class's swept set, or back to
+// the page heap when nothing in it lives. With keep (sweep on demand)
+// a span with a free object goes to the caller's cache instead, even
+// one with nothing live (Go's preserve): giving it back and taking
+// another from the page heap at once cost the page heap's lock, a merge,
+// a split and fresh span metadata per refill. True if the caller has it.
+static bool put_swept(struct mcentral *c, struct mspan *s, u32 live, bool keep)
 {
+	bool take = keep && live < s->nelems;
 	spin_lock(&c->lock);
-	if (live == 0)
+	if (take)
+		s->incache = true;
+	else if (live == 0)
 		c->nspans--;
 	else
 		list_push_back(live < s->nelems ? partial_swept(c) : full_swept(c), &s->link);
 	spin_unlock(&c->lock);
 	__atomic_fetch_sub(&heap.unswept, 1, __ATOMIC_RELAXED);
-	if (live == 0)
+	if (!take && live == 0)
 		mheap_free(s);
+	return take;
 }
 
 static void clobber(u64 p, u64 bytes)
@@ -249,7 +263,7 @@ static void clobber_freed(struct mspan *s)
 			clobber(s->base + (u64)i * s->elemsize, s->elemsize);
 }
 
-void span_sweep(struct mspan *s)
+static bool sweep(struct mspan *s, bool keep)
 {
 	unsigned cls = spanclass_size(s->spanclass);
 	struct mcentral *c = &heap.central[s->spanclass];
@@ -263,8 +277,7 @@ void span_sweep(struct mspan *s)
 			__atomic_fetch_add(&heap.large_frees, 1, __ATOMIC_RELAXED);
 			__atomic_fetch_add(&heap.large_bytes_freed, s->elemsize, __ATOMIC_RELAXED);
 		}
-		put_swept(c, s, live);
-		return;
+		return put_swept(c, s, live, false);
 	}
 	u32 live = popcount_bits(s->markbits, s->nelems);
 	u32 freed = s->alloccount - live;
@@ -294,5 +307,14 @@ void span_sweep(struct mspan *s)
 	if (freed)
 		s->needzero = true;
 	__atomic_fetch_add(&heap.small_frees[cls], freed, __ATOMIC_RELAXED);
-	put_swept(c, s, live);
+	// A kept span is zeroed object by object as it is handed out
+	// (needzero), even an empty one: zeroing it whole here, as grow does,
+	// made the refill a region long enough to add 20-50 us to the largest
+	// stops of binary-trees (depth 18, 2 slots).
+	return put_swept(c, s, live, keep);
+}
+
+void span_sweep(struct mspan *s)
+{
+	sweep(s, false);
 }
