@@ -280,15 +280,19 @@ static void *alloc_large(u64 size, const struct gc_type *t, bool noscan)
 {
 	const char *why = NULL;
 	u64 npages = (size + HEAP_PAGE_SIZE - 1) >> HEAP_PAGE_SHIFT;
-	// The span is on heap.inuse from mheap_alloc on: until it is whole, a
+	struct mspan *s = mheap_take(npages, &why);
+	if (!s)
+		return (void *)fail(why);
+	// Dirty pages are zeroed while the span is still BUSY, nobody's but
+	// ours: preemptible, so a stop of the world does not wait for it (a
+	// 4 MiB memset held one for 2 ms under TCG).
+	if (s->needzero)
+		memset((void *)s->base, 0, npages << HEAP_PAGE_SHIFT);
+	// From mheap_use on the span is on heap.inuse: until it is whole, a
 	// stop-the-world (a test collection sweeping every in-use span) must
 	// not split this, as for small objects (mallocgc_once).
 	preempt_disable();
-	struct mspan *s = mheap_alloc(npages, &why);
-	if (!s) {
-		preempt_enable();
-		return (void *)fail(why);
-	}
+	mheap_use(s);
 	s->spanclass = make_spanclass(0, noscan);
 	s->elemsize = (u32)MIN(npages << HEAP_PAGE_SHIFT, (u64)UINT32_MAX);
 	s->nelems = 1;
@@ -307,8 +311,6 @@ static void *alloc_large(u64 size, const struct gc_type *t, bool noscan)
 	s->alloccount = 1;
 	s->sweepgen = heap.sweepgen;
 	s->largetype = noscan ? NULL : t;
-	if (s->needzero)
-		memset((void *)s->base, 0, npages << HEAP_PAGE_SHIFT);
 	allocate_black(mcaches[this_cpu_id()], s, s->base);
 	span_publish(s);
 	mcentral_add_large(s);

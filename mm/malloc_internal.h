@@ -42,7 +42,7 @@ enum span_state {
 	SPAN_DEAD,	// a struct not describing memory (on the span fixalloc's free list)
 	SPAN_FREE,	// free pages in the page heap
 	SPAN_INUSE,	// objects: small (size class) or one large object
-	SPAN_BUSY,	// free pages taken out of the page heap for scavenging
+	SPAN_BUSY,	// free pages taken out of the page heap, to scavenge or to zero
 	SPAN_NSTATES,
 };
 const char *span_state_name(enum span_state s);
@@ -196,8 +196,13 @@ extern struct mspan emptyspan;	// mcache placeholder: no free object, ever
 void mheap_init(void);
 // mheap_alloc: an in-use span of npages backed pages, zeroed when
 // needzero comes back false; NULL with *why set when the range or memory
-// runs out. Caller fills in the class fields.
+// runs out. Caller fills in the class fields. It is mheap_take, which
+// leaves the span BUSY (off the free lists, on no list, skipped by every
+// lookup and stop-the-world walk: the caller's alone, to zero without
+// the lock or a region), then mheap_use, which puts it in use.
 struct mspan *mheap_alloc(u64 npages, const char **why);
+struct mspan *mheap_take(u64 npages, const char **why);
+void mheap_use(struct mspan *s);
 void mheap_free(struct mspan *s);
 // Span lookup: the span containing p, or NULL (any state).
 static inline struct mspan *span_of(u64 p)

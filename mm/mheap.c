@@ -304,7 +304,7 @@ static bool split(struct mspan *s, u64 head, struct mspan **lo, struct mspan **h
 	return true;
 }
 
-struct mspan *mheap_alloc(u64 npages, const char **why)
+struct mspan *mheap_take(u64 npages, const char **why)
 {
 	if (npages == 0 || npages > (PLAT_HEAP_SIZE >> HEAP_PAGE_SHIFT)) {
 		*why = "allocation larger than the heap range";
@@ -335,15 +335,33 @@ struct mspan *mheap_alloc(u64 npages, const char **why)
 		*why = "out of memory: no frames left to back heap pages";
 		return NULL;
 	}
-	__atomic_store_n(&s->state, SPAN_INUSE, __ATOMIC_RELEASE);	// lookups read it unlocked
+	__atomic_store_n(&s->state, SPAN_BUSY, __ATOMIC_RELEASE);	// lookups read it unlocked
+	spin_unlock(&heap.lock);
+	return s;
+}
+
+void mheap_use(struct mspan *s)
+{
+	spin_lock(&heap.lock);
+	if (s->state != SPAN_BUSY)
+		panic("mheap_use: span %p at %#lx (%lu pages) is %s, not busy", s, s->base, s->npages,
+		      span_state_name((enum span_state)s->state));
 	s->published = false;	// the caller sets the class fields up, then publishes
 	s->incache = false;
 	s->largetype = NULL;
 	s->allocbits = s->markbits = s->freedbits = s->heapbits = s->checkbits = NULL;
-	heap.pages_free -= npages;
-	heap.pages_inuse += npages;
+	__atomic_store_n(&s->state, SPAN_INUSE, __ATOMIC_RELEASE);	// lookups read it unlocked
+	heap.pages_free -= s->npages;
+	heap.pages_inuse += s->npages;
 	list_push_back(&heap.inuse, &s->all_link);
 	spin_unlock(&heap.lock);
+}
+
+struct mspan *mheap_alloc(u64 npages, const char **why)
+{
+	struct mspan *s = mheap_take(npages, why);
+	if (s)
+		mheap_use(s);
 	return s;
 }
 
@@ -513,6 +531,12 @@ bool heap_check(char *why, size_t size)
 				listed |= e == &s->link;
 			if (!listed)
 				ok = fail(why, size, "free span %#lx (%lu pages) not on its list", a, s->npages);
+		} else if (s->state == SPAN_BUSY) {
+			// Taken off the free lists by a thread working on them
+			// without the lock (the scavenger releasing them, a large
+			// allocation zeroing them); still counted free.
+			freep += s->npages;
+			released += s->npages - backed_pages(s);
 		} else {
 			ok = fail(why, size, "span %#lx is %s inside the heap range", a,
 				  span_state_name((enum span_state)s->state));

@@ -260,9 +260,10 @@ static void large_allocator(void *arg)
 	__atomic_store_n(&large.done, 1, __ATOMIC_RELEASE);
 }
 
-// A large object's span is in use (on heap.inuse) from mheap_alloc on;
-// a collection that stopped the world before alloc_large had filled it in
-// swept a span without bitmaps (fixed: alloc_large disables preemption).
+// A large object's span is in use (on heap.inuse) from mheap_use on; a
+// collection that stopped the world before alloc_large had filled it in
+// swept a span without bitmaps (fixed: alloc_large disables preemption
+// from there; it zeroes the span before, while the span is BUSY).
 KTEST_TIMEOUT(heap_parallel, large_allocations_during_collections, 120000)
 {
 	if (ncpus_online < 2)

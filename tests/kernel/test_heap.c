@@ -135,6 +135,37 @@ KTEST_NOGC(heap, large_objects)
 	check_heap(t);
 }
 
+// A large allocation zeroes dirty pages while its span is BUSY (off the
+// free lists, in use by nobody): such a span must stay invisible to
+// lookups and count as free pages, and what comes back is zeroed.
+KTEST_NOGC(heap, large_spans_are_zeroed_while_busy)
+{
+	const u64 size = 1 << 20, npages = size >> HEAP_PAGE_SHIFT;
+	u8 *p = gc_alloc_noscan(size);
+	KT_ASSERT(t, p, "%s", gc_alloc_error());
+	memset(p, 0xa5, size);
+	heap_test_free(p);
+	heap_test_collect();	// its pages go back to the page heap, dirty
+	const char *why = NULL;
+	struct mspan *s = mheap_take(npages, &why);
+	KT_ASSERT(t, s, "mheap_take: %s", why);
+	KT_EXPECT(t, s->state == SPAN_BUSY, "a taken span is %s", span_state_name((enum span_state)s->state));
+	KT_EXPECT(t, gc_object_base((void *)s->base) == NULL, "a busy span's first page resolves to an object");
+	check_heap(t);	// busy pages still count as free
+	mheap_use(s);
+	KT_EXPECT(t, s->state == SPAN_INUSE, "a used span is %s", span_state_name((enum span_state)s->state));
+	mheap_free(s);
+	for (int i = 0; i < 2; i++) {
+		u8 *q = gc_alloc_noscan(size);
+		KT_ASSERT(t, q, "%s", gc_alloc_error());
+		KT_EXPECT(t, all_zero(q, size), "round %d: a reused large object is dirty", i);
+		memset(q, 0x5a, size);
+		heap_test_free(q);
+		heap_test_collect();
+	}
+	check_heap(t);
+}
+
 KTEST_NOGC(heap, tiny_allocator_packs_and_aligns)
 {
 	u8 *a = gc_alloc_noscan(1), *b = gc_alloc_noscan(2), *c = gc_alloc_noscan(4), *d = gc_alloc_noscan(8);
