@@ -368,7 +368,9 @@ static void thread_resume(struct thread *t)
 	}
 }
 
-enum block { BLOCK_WAKE, BLOCK_SLEEP, BLOCK_YIELD, BLOCK_JOIN };
+enum block { BLOCK_WAKE, BLOCK_SLEEP, BLOCK_YIELD, BLOCK_JOIN, BLOCK_RELEASE };
+
+static void release_range(u64 va, u64 len);
 
 // thread_block: gives the slot up, blocks as `how` says, takes a slot
 // again. The same spill as park: while off, t's stack above rsp holds
@@ -401,6 +403,11 @@ static __attribute__((noinline)) void thread_block(struct thread *t, enum block 
 		if (pthread_join((pthread_t)((struct thread *)arg)->pthread, NULL) != 0)
 			panic("thread_join: pthread_join failed");
 		break;
+	case BLOCK_RELEASE: {
+		const u64 *r = (const u64 *)arg;
+		release_range(r[0], r[1]);
+		break;
+	}
 	}
 	thread_resume(t);
 	slot_acquire(t);
@@ -913,11 +920,28 @@ bool plat_heap_commit(u64 va, u64 len)
 	return true;
 }
 
+static void release_range(u64 va, u64 len)
+{
+	if (madvise((void *)va, len, MADV_DONTNEED) != 0 || mprotect((void *)va, len, PROT_NONE) != 0)
+		panic("plat_heap_release(%#lx, %#lx): madvise/mprotect failed", va, len);
+}
+
+// plat_heap_release: outside a region the calls are made off the slot,
+// as a thread blocked in a system call (Go's entersyscall): a
+// MADV_DONTNEED waits for the other cores' TLB flushes and took up to
+// 2.3 ms here, and a stop of the world waited for the scavenger that
+// long (churn 64 B on 2 threads). The range is the caller's alone (a
+// BUSY span), so nothing else needs the slot held meanwhile.
 void plat_heap_release(u64 va, u64 len)
 {
 	check_heap_range("plat_heap_release", va, len);
-	if (madvise((void *)va, len, MADV_DONTNEED) != 0 || mprotect((void *)va, len, PROT_NONE) != 0)
-		panic("plat_heap_release(%#lx, %#lx): madvise/mprotect failed", va, len);
+	struct thread *t = self_thread;
+	if (t && hosted_self && hosted_preempt == 0) {
+		u64 r[2] = {va, len};
+		thread_block(t, BLOCK_RELEASE, (u64)r);
+	} else {
+		release_range(va, len);
+	}
 	__atomic_sub_fetch(&heap_committed, len, __ATOMIC_RELAXED);
 	__atomic_fetch_sub(&pages_by_tag[FT_HEAP], len / PAGE_SIZE, __ATOMIC_RELAXED);
 }
