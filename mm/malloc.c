@@ -34,7 +34,8 @@
 //      free objects (mcentral lock), else the mcentral makes one from the
 //      page heap (heap lock), which may grow the heap range and back
 //      pages with frames.
-//   5. n > 32 KiB: a span of its own straight from the page heap.
+//   5. n > 32 KiB: a span of its own straight from the page heap,
+//      zeroed (if dirty) while still BUSY, before step 1's region.
 //   6. Zero the object if its span's memory may be dirty (needzero).
 // Steps 1, 2 and 3 when the cache word has a free object, and 6 for
 // objects up to 256 B, are inlined into each gc_alloc* (mallocgc); every
