@@ -199,7 +199,8 @@ void mheap_init(void);
 // runs out. Caller fills in the class fields. It is mheap_take, which
 // leaves the span BUSY (off the free lists, on no list, skipped by every
 // lookup and stop-the-world walk: the caller's alone, to zero without
-// the lock or a region), then mheap_use, which puts it in use.
+// the lock or a region), then mheap_use, which puts it in use, under one
+// hold of the heap lock.
 struct mspan *mheap_alloc(u64 npages, const char **why);
 struct mspan *mheap_take(u64 npages, const char **why);
 void mheap_use(struct mspan *s);

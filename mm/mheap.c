@@ -304,26 +304,24 @@ static bool split(struct mspan *s, u64 head, struct mspan **lo, struct mspan **h
 	return true;
 }
 
-struct mspan *mheap_take(u64 npages, const char **why)
+// take_locked: npages backed pages off the free lists, BUSY; NULL with
+// *why set. Heap lock held.
+static struct mspan *take_locked(u64 npages, const char **why)
 {
 	if (npages == 0 || npages > (PLAT_HEAP_SIZE >> HEAP_PAGE_SHIFT)) {
 		*why = "allocation larger than the heap range";
 		return NULL;
 	}
-	spin_lock(&heap.lock);
 	struct mspan *s = find_free(npages);
 	if (!s && grow(npages, why))
 		s = find_free(npages);
-	if (!s) {
-		spin_unlock(&heap.lock);
+	if (!s)
 		return NULL;
-	}
 	list_remove(&s->link);
 	if (s->npages > npages) {
 		struct mspan *rest;
 		if (!split(s, npages, &s, &rest)) {
 			insert_free(s);
-			spin_unlock(&heap.lock);
 			*why = "out of memory for heap metadata";
 			return NULL;
 		}
@@ -331,18 +329,16 @@ struct mspan *mheap_take(u64 npages, const char **why)
 	}
 	if (!commit(s)) {
 		merge_free(s);
-		spin_unlock(&heap.lock);
 		*why = "out of memory: no frames left to back heap pages";
 		return NULL;
 	}
 	__atomic_store_n(&s->state, SPAN_BUSY, __ATOMIC_RELEASE);	// lookups read it unlocked
-	spin_unlock(&heap.lock);
 	return s;
 }
 
-void mheap_use(struct mspan *s)
+// use_locked: the BUSY span s goes in use. Heap lock held.
+static void use_locked(struct mspan *s)
 {
-	spin_lock(&heap.lock);
 	if (s->state != SPAN_BUSY)
 		panic("mheap_use: span %p at %#lx (%lu pages) is %s, not busy", s, s->base, s->npages,
 		      span_state_name((enum span_state)s->state));
@@ -354,14 +350,32 @@ void mheap_use(struct mspan *s)
 	heap.pages_free -= s->npages;
 	heap.pages_inuse += s->npages;
 	list_push_back(&heap.inuse, &s->all_link);
+}
+
+struct mspan *mheap_take(u64 npages, const char **why)
+{
+	spin_lock(&heap.lock);
+	struct mspan *s = take_locked(npages, why);
+	spin_unlock(&heap.lock);
+	return s;
+}
+
+void mheap_use(struct mspan *s)
+{
+	spin_lock(&heap.lock);
+	use_locked(s);
 	spin_unlock(&heap.lock);
 }
 
+// mheap_alloc: take and use under one hold of the lock (every span a
+// class grows comes this way).
 struct mspan *mheap_alloc(u64 npages, const char **why)
 {
-	struct mspan *s = mheap_take(npages, why);
+	spin_lock(&heap.lock);
+	struct mspan *s = take_locked(npages, why);
 	if (s)
-		mheap_use(s);
+		use_locked(s);
+	spin_unlock(&heap.lock);
 	return s;
 }
 
