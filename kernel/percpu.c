@@ -14,6 +14,7 @@ _Static_assert(__builtin_offsetof(struct cpu, current) == PERCPU_OFF_CURRENT, "o
 _Static_assert(__builtin_offsetof(struct cpu, preempt_count) == PERCPU_OFF_PREEMPT, "offset");
 _Static_assert(__builtin_offsetof(struct cpu, pending) == PERCPU_OFF_PENDING, "offset");
 _Static_assert(__builtin_offsetof(struct cpu, id) == PERCPU_OFF_ID, "offset");
+_Static_assert(__builtin_offsetof(struct cpu, mcache) == PERCPU_OFF_MCACHE, "offset");
 
 void percpu_set_gs(struct cpu *c)
 {

@@ -13,6 +13,7 @@
 #include "kernel/types.h"
 #include "mm/mm.h"
 
+struct mcache;
 struct thread;
 
 struct tss {
@@ -48,6 +49,7 @@ struct cpu {
 	u32 pending;			// %gs:20: PENDING_*; set by this CPU's interrupts only
 	unsigned id;			// %gs:24: 0 = the boot CPU, dense
 	u32 apic_id;
+	struct mcache *mcache;		// %gs:32: the heap's cache of this CPU (mm/malloc.c)
 	bool online;
 	int irq_depth;			// > 0 inside an interrupt handler (not exceptions)
 	int stw_idle;			// halted in the idle loop: stopped, for a stop of the world (atomic)
@@ -74,6 +76,7 @@ extern unsigned ncpus_online;		// CPUs 0..ncpus_online-1 are up; fixed after smp
 #define PERCPU_OFF_PREEMPT 16
 #define PERCPU_OFF_PENDING 20
 #define PERCPU_OFF_ID 24
+#define PERCPU_OFF_MCACHE 32
 
 static inline struct cpu *this_cpu(void)
 {

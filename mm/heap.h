@@ -15,6 +15,15 @@
 #pragma once
 
 #include "kernel/types.h"
+#include "mm/sizeclasses.h"
+
+// Objects of scan spans up to this size have their pointer bitmap in the
+// span (one bit per word); bigger ones carry their type in an 8-byte
+// header at the start of the object (Go 1.22's allocation headers).
+#define HEAP_BITS_MAX_SIZE 512
+// Pointer-free allocations below this size share 16-byte blocks (the tiny
+// allocator).
+#define TINY_SIZE 16
 
 struct gc_type {
 	const char *name;
@@ -22,8 +31,18 @@ struct gc_type {
 	u32 nptrs;		// pointer fields; GC_SCAN_ALL: every word
 	const u32 *ptr_words;	// word index (offset / 8) of each, ascending
 	u64 ptrmask;		// bit i: word i is a pointer (types of <= 64 words)
+	// The span class (size class << 1 | pointer-free) gc_alloc takes an
+	// element from without looking its size up, when the type is one a
+	// span serves plainly: pointer-free of TINY_SIZE to MAX_SMALL_SIZE
+	// bytes, or with pointers and at most HEAP_BITS_MAX_SIZE (ptrmask
+	// then covers every word). 0 for any other type. GC_TYPE and
+	// GC_TYPE_NOPTRS compute it at compile time.
+	u8 spanclass;
 };
 #define GC_SCAN_ALL 0xffffffffu
+#define GC_SPANCLASS_PTRS_(size) ((size) <= HEAP_BITS_MAX_SIZE ? (u8)(SIZE_CLASS_OF(size) << 1) : 0)
+#define GC_SPANCLASS_NOPTRS_(size) \
+	((size) >= TINY_SIZE && (size) <= MAX_SMALL_SIZE ? (u8)(SIZE_CLASS_OF(size) << 1 | 1) : 0)
 
 // The type of gc_alloc_scan objects: every word may be a pointer.
 extern const struct gc_type gc_type_scan_all;
@@ -61,8 +80,9 @@ extern const struct gc_type gc_type_scan_all;
 	GC_EACH(GC_ALIGNED_, T, __VA_ARGS__)                                       \
 	static const u32 var##_ptr_words_[] = {GC_EACH(GC_WORD_OF_, T, __VA_ARGS__)}; \
 	const struct gc_type var = {#T, sizeof(T), ARRAY_SIZE(var##_ptr_words_), var##_ptr_words_, \
-				    0 GC_EACH(GC_MASK_OF_, T, __VA_ARGS__)}
-#define GC_TYPE_NOPTRS(var, T) const struct gc_type var = {#T, sizeof(T), 0, NULL, 0}
+				    0 GC_EACH(GC_MASK_OF_, T, __VA_ARGS__), GC_SPANCLASS_PTRS_(sizeof(T))}
+#define GC_TYPE_NOPTRS(var, T) \
+	const struct gc_type var = {#T, sizeof(T), 0, NULL, 0, GC_SPANCLASS_NOPTRS_(sizeof(T))}
 
 // Allocation. Preemption is disabled inside; callable from any thread
 // with interrupts on or off, never from interrupt handlers.

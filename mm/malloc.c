@@ -26,9 +26,13 @@
 //   2. noscan and n < 16: the tiny allocator packs it into this CPU's
 //      current 16-byte block (aligned to n's alignment); Go does the same.
 //   3. n <= 32 KiB (plus an 8-byte type header for scan objects over
-//      512 B): the size class's span in this CPU's mcache; the next free
-//      object is the lowest set bit of the span's alloccache (a word of
-//      inverted allocation bits): count trailing zeros, clear it, done.
+//      512 B): the size class's span in this CPU's mcache (its address is
+//      a per-CPU word, this_cpu_mcache); the next free object is the
+//      lowest set bit of the span's alloccache (a word of inverted
+//      allocation bits): count trailing zeros, clear it, done. gc_alloc
+//      of a type GC_TYPE declared skips the size checks and the class
+//      lookup: the type carries its span class, computed at compile time
+//      (gc_type.spanclass).
 //   4. The cached span is full: the next word of allocation bits, else
 //      the mcache gives the span back to its mcentral and takes one with
 //      free objects (mcentral lock), else the mcentral makes one from the
@@ -66,12 +70,11 @@
 
 #include "mm/malloc_internal.h"
 
-const struct gc_type gc_type_scan_all = {"untyped", 8, GC_SCAN_ALL, NULL, ~0ull};
+const struct gc_type gc_type_scan_all = {"untyped", 8, GC_SCAN_ALL, NULL, ~0ull, 0};	// no span class: arrays
 
 struct mspan emptyspan;		// nelems 0, alloccache 0: every lookup fails
 static struct mcache *mcaches[MAX_CPUS];
 
-#define TINY_SIZE 16
 #define ASSIST_BATCH 4096	// fast-path bytes per assist call while marking
 static u8 tiny_spanclass;
 
@@ -214,17 +217,13 @@ static __attribute__((noinline)) void set_heapbits_slow(struct mspan *s, u64 obj
 		}
 }
 
-// set_heapbits: the object's pointer bits from its type. One element (not
-// an array, not untyped) is the type's ptrmask shifted into place: the
-// object's at most 64 bits straddle at most two words of heapbits.
-static inline void set_heapbits(struct mspan *s, u64 obj, const struct gc_type *t, u64 size)
+// set_heapbits_one: the pointer bits of an object holding one element of
+// t (not an array, not untyped): the type's ptrmask shifted into place.
+// The object's at most 64 bits straddle at most two words of heapbits.
+static inline void set_heapbits_one(struct mspan *s, u64 obj, const struct gc_type *t)
 {
-	if (size != t->size || t->nptrs == GC_SCAN_ALL) {
-		set_heapbits_slow(s, obj, t, size);
-		return;
-	}
 	u64 w0 = (obj - s->base) / 8, words = s->elemsize / 8, lo = w0 % 64;
-	u64 all = words == 64 ? ~0ull : (1ull << words) - 1;
+	u64 all = ~0ull >> (64 - words);	// words is 1..64
 	u64 *hb = &s->heapbits[w0 / 64];
 	// Only this CPU writes the span's bits; atomic stores because markers
 	// read the words meanwhile (for neighbouring objects).
@@ -233,17 +232,35 @@ static inline void set_heapbits(struct mspan *s, u64 obj, const struct gc_type *
 		__atomic_store_n(&hb[1], (hb[1] & ~(all >> (64 - lo))) | t->ptrmask >> (64 - lo), __ATOMIC_RELAXED);
 }
 
-// zero_object: small objects a word at a time, inline (the asm keeps gcc
-// from turning the loop back into a memset call); bigger ones by memset.
+// set_heapbits: the object's pointer bits from its type, for `size` bytes
+// of elements of t.
+static inline void set_heapbits(struct mspan *s, u64 obj, const struct gc_type *t, u64 size)
+{
+	if (size != t->size || t->nptrs == GC_SCAN_ALL)
+		set_heapbits_slow(s, obj, t, size);
+	else
+		set_heapbits_one(s, obj, t);
+}
+
+// zero_object: small objects inline, 32 bytes a step after an odd word
+// and an odd 16 bytes (size classes up to 256 bytes are multiples of 16
+// but for 8 and 24); the asm keeps gcc from turning the loop back into a
+// memset call. Bigger ones by memset.
 static inline void zero_object(void *x, u64 n)
 {
 	if (n > 256) {
 		memset(x, 0, n);
 		return;
 	}
-	u64 *w = x;
-	for (u64 i = 0; i < n / 8; i++) {
-		w[i] = 0;
+	u64 *w = x, *end = (u64 *)((char *)x + n);
+	if (n & 8)
+		*w++ = 0;
+	if (n & 16) {
+		w[0] = w[1] = 0;
+		w += 2;
+	}
+	for (; w < end; w += 4) {
+		w[0] = w[1] = w[2] = w[3] = 0;
 		__asm__("" : "+r"(w));
 	}
 }
@@ -259,11 +276,13 @@ static inline void allocate_black(struct mcache *c, struct mspan *s, u64 obj)
 }
 
 // init_small: makes the fresh slot x of s an object of `size` bytes
-// (hdr: with a type header): zeroed if the span may be dirty, black while
-// the collector marks, its type recorded (header or pointer bits).
-// Returns what the caller gets. Preemption disabled.
+// (hdr: with a type header; one: exactly one element of t, whose ptrmask
+// covers it): zeroed if the span may be dirty, black while the collector
+// marks, its type recorded (header or pointer bits). Returns what the
+// caller gets. Preemption disabled.
 static inline __attribute__((always_inline)) void *init_small(struct mcache *c, struct mspan *s, void *x,
-							   const struct gc_type *t, u64 size, u64 hdr, bool noscan)
+							   const struct gc_type *t, u64 size, u64 hdr, bool noscan,
+							   bool one)
 {
 	if (s->needzero)
 		zero_object(x, s->elemsize);
@@ -272,7 +291,11 @@ static inline __attribute__((always_inline)) void *init_small(struct mcache *c, 
 		__atomic_store_n((const struct gc_type **)x, t, __ATOMIC_RELAXED);	// markers read it
 		return (char *)x + MALLOC_HEADER;
 	}
-	if (!noscan)
+	if (noscan)
+		return x;
+	if (one)
+		set_heapbits_one(s, (u64)x, t);
+	else
 		set_heapbits(s, (u64)x, t, size);
 	return x;
 }
@@ -312,7 +335,7 @@ static void *alloc_large(u64 size, const struct gc_type *t, bool noscan)
 	s->alloccount = 1;
 	s->sweepgen = heap.sweepgen;
 	s->largetype = noscan ? NULL : t;
-	allocate_black(mcaches[this_cpu_id()], s, s->base);
+	allocate_black(this_cpu_mcache(), s, s->base);
 	span_publish(s);
 	mcentral_add_large(s);
 	__atomic_fetch_add(&heap.live, npages << HEAP_PAGE_SHIFT, __ATOMIC_RELAXED);
@@ -366,7 +389,7 @@ static void *mallocgc_once(u64 size, const struct gc_type *t, bool noscan)
 	preempt_disable();
 	if (__builtin_expect(plat_in_interrupt(), 0))
 		panic("heap allocation of %lu bytes from an interrupt handler on cpu %u", size, this_cpu_id());
-	struct mcache *c = mcaches[this_cpu_id()];
+	struct mcache *c = this_cpu_mcache();
 	if (noscan && size < TINY_SIZE) {
 		x = alloc_tiny(c, size, &why);
 	} else {
@@ -374,7 +397,7 @@ static void *mallocgc_once(u64 size, const struct gc_type *t, bool noscan)
 		struct mspan *s;
 		x = next_free(c, sc, &s, &why);
 		if (x)
-			x = init_small(c, s, x, t, size, hdr, noscan);
+			x = init_small(c, s, x, t, size, hdr, noscan, false);
 	}
 	preempt_enable();
 	return x ? x : (void *)fail(why);
@@ -432,21 +455,24 @@ static __attribute__((noinline)) void mallocgc_assist(u64 bytes)
 // mallocgc: the fast path of step 3 (and of the tiny allocator), inlined
 // into each gc_alloc*: a small object whose class's cached span has a
 // free object in its alloccache word. Anything else goes to mallocgc_slow,
-// which starts over. While the collector marks, the fast path marks the
+// which starts over. A type's precomputed span class (sc, not 0: one
+// element of a type gc_type.spanclass describes) skips the size checks
+// and the class lookup. While the collector marks, the fast path marks the
 // object black and counts its bytes on the CPU; the thread that brings
 // the count to ASSIST_BATCH assists for all of it (Go charges each
 // goroutine; a per-CPU count keeps the fast path free of thread state).
-static inline __attribute__((always_inline)) void *mallocgc(u64 size, const struct gc_type *t, bool noscan)
+static inline __attribute__((always_inline)) void *mallocgc(u64 size, const struct gc_type *t, bool noscan, u8 sc)
 {
-	u64 hdr = !noscan && size > HEAP_BITS_MAX_SIZE ? MALLOC_HEADER : 0;
-	if (size - 1 >= MAX_SMALL_SIZE - hdr)	// size 0 too
+	bool one = sc != 0;
+	u64 hdr = !one && !noscan && size > HEAP_BITS_MAX_SIZE ? MALLOC_HEADER : 0;
+	if (!one && size - 1 >= MAX_SMALL_SIZE - hdr)	// size 0 too
 		return mallocgc_slow(size, t, noscan);
 	preempt_disable();
 	if (__builtin_expect(plat_in_interrupt(), 0))
 		goto slow;	// (which panics)
-	struct mcache *c = mcaches[this_cpu_id()];
+	struct mcache *c = this_cpu_mcache();
 	void *x;
-	if (noscan && size < TINY_SIZE) {
+	if (!one && noscan && size < TINY_SIZE) {
 		u64 off = tiny_offset(c, size);
 		if (!c->tiny || off + size > TINY_SIZE)
 			goto slow;
@@ -454,12 +480,13 @@ static inline __attribute__((always_inline)) void *mallocgc(u64 size, const stru
 		c->tiny_allocs++;
 		x = (void *)(c->tiny + off);
 	} else {
-		u8 sc = make_spanclass(size_to_class(size + hdr), noscan);
+		if (!one)
+			sc = make_spanclass(size_to_class(size + hdr), noscan);
 		struct mspan *s = c->alloc[sc];
 		x = next_free_fast(s);
 		if (__builtin_expect(!x, 0))
 			goto slow;
-		x = init_small(c, s, x, t, size, hdr, noscan);
+		x = init_small(c, s, x, t, size, hdr, noscan, one);
 	}
 	if (__builtin_expect(heap.marking, 0) && (c->assist_bytes += size) >= ASSIST_BATCH) {
 		u64 bytes = c->assist_bytes;
@@ -477,28 +504,31 @@ slow:
 
 void *gc_alloc(const struct gc_type *t)
 {
-	return mallocgc(t->size, t, t->nptrs == 0);
+	u8 sc = t->spanclass;
+	if (sc)
+		return mallocgc(t->size, t, spanclass_noscan(sc), sc);
+	return mallocgc(t->size, t, t->nptrs == 0, 0);
 }
 
 void *gc_alloc_array(const struct gc_type *t, size_t n)
 {
 	if (t->size && n > (u64)PLAT_HEAP_SIZE / t->size)
 		return (void *)fail("array size overflows");
-	return mallocgc(t->size * n, t, t->nptrs == 0);
+	return mallocgc(t->size * n, t, t->nptrs == 0, 0);
 }
 
 void *gc_alloc_noscan(size_t size)
 {
 	if (size > PLAT_HEAP_SIZE)
 		return (void *)fail("size larger than the heap range");
-	return mallocgc(size, NULL, true);
+	return mallocgc(size, NULL, true, 0);
 }
 
 void *gc_alloc_scan(size_t size)
 {
 	if (size > PLAT_HEAP_SIZE)
 		return (void *)fail("size larger than the heap range");
-	return mallocgc(ALIGN_UP(size, 8), &gc_type_scan_all, false);
+	return mallocgc(ALIGN_UP(size, 8), &gc_type_scan_all, false, 0);
 }
 
 // ---- object lookup
@@ -613,6 +643,7 @@ void heap_init(void)
 			panic("heap_init: no memory for cpu %u's mcache", i);
 		for (unsigned sc = 0; sc < NUM_SPAN_CLASSES; sc++)
 			mcaches[i]->alloc[sc] = &emptyspan;
+		plat_set_cpu_mcache(i, mcaches[i]);
 	}
 	pr_info("heap: %u size classes, %lu GiB range at %#lx, %u per-CPU caches", NUM_SIZE_CLASSES - 1,
 		(u64)PLAT_HEAP_SIZE >> 30, (u64)PLAT_HEAP_BASE, plat_ncpus());

@@ -32,10 +32,7 @@ static inline u8 make_spanclass(unsigned sizeclass, bool noscan) { return (u8)(s
 static inline unsigned spanclass_size(u8 sc) { return sc >> 1; }
 static inline bool spanclass_noscan(u8 sc) { return sc & 1; }
 
-// Objects of scan spans up to this size have their pointer bitmap in the
-// span (one bit per word); bigger ones carry their type in an 8-byte
-// header at the start of the object (Go 1.22's allocation headers).
-#define HEAP_BITS_MAX_SIZE 512
+// The type header of scan objects above HEAP_BITS_MAX_SIZE (mm/heap.h).
 #define MALLOC_HEADER 8
 
 enum span_state {

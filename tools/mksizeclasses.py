@@ -307,6 +307,27 @@ static inline u32 sizeclass_object_index(unsigned c, u32 off)
 '''
 
 
+def class_of_macro(classes: list[SizeClass]) -> list[str]:
+    """SIZE_CLASS_OF(n): the lookup as one conditional expression."""
+    terms = [f'(n) <= {c.size} ? {i} :' for i, c in enumerate(classes) if i]
+    lines, line = [], '\t('
+    for t in terms:
+        if len(line) + len(t) > 72:
+            lines.append(line.rstrip())
+            line = '\t '
+        line += t + ' '
+    lines.append(line + '0)')
+    width = max(len(x.expandtabs(8)) for x in lines) + 1
+    body = [x + ' ' * (width - len(x.expandtabs(8))) + '\\'
+            for x in lines[:-1]] + [lines[-1]]
+    return ['', '// SIZE_CLASS_OF(n): size_to_class(n) as a constant '
+            'expression, for static',
+            '// initializers (GC_TYPE records a type\'s span class at '
+            'compile time). It',
+            '// names n once per class: give it constants.',
+            '#define SIZE_CLASS_OF(n)' + ' ' * (width - 24) + '\\'] + body
+
+
 def render(classes: list[SizeClass]) -> str:
     class8, class128 = lookup_tables(classes)
     check_lookup(classes, class8, class128)
@@ -346,6 +367,7 @@ def render(classes: list[SizeClass]) -> str:
     out += c_array('u8 size_to_class128[(MAX_SMALL_SIZE - SMALL_SIZE_MAX) '
                    '/ LARGE_SIZE_DIV + 1]', class128)
     out += FOOTER.splitlines()
+    out += class_of_macro(classes)
     return '\n'.join(out) + '\n'
 
 

@@ -156,6 +156,13 @@ u64 nanotime(void)
 
 static void on_preempt_signal(int sig, siginfo_t *si, void *uc);
 
+void plat_set_cpu_mcache(unsigned cpu, struct mcache *c)
+{
+	if (cpu >= hosted_ncpus)
+		panic("plat_set_cpu_mcache: cpu %u of %u", cpu, hosted_ncpus);
+	cpus[cpu].mcache = c;
+}
+
 void hosted_init(unsigned ncpus)
 {
 	if (hosted_ncpus)

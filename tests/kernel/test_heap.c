@@ -233,6 +233,57 @@ KTEST_NOGC(heap, scan_noscan_and_pointer_bits)
 	heap_test_collect();
 }
 
+struct tinyplain {
+	u64 a;
+};
+GC_TYPE_NOPTRS(tinyplain_type, struct tinyplain);
+struct words64 {
+	void *first;
+	u64 middle[62];
+	void *last;
+};
+GC_TYPE(words64_type, struct words64, first, last);
+struct words65 {
+	void *first;
+	u64 middle[63];
+	void *last;
+};
+GC_TYPE(words65_type, struct words65, first, last);
+
+// The span classes GC_TYPE records at compile time (gc_alloc's fast path
+// takes objects from them without a size lookup) are the lookup's, and
+// only for the types a span serves plainly.
+KTEST_NOGC(heap, types_carry_their_span_class)
+{
+	KT_EXPECT_EQ(t, node_type.spanclass, make_spanclass(size_to_class(sizeof(struct node)), false));
+	KT_EXPECT_EQ(t, plain_type.spanclass, make_spanclass(size_to_class(sizeof(struct plain)), true));
+	KT_EXPECT_EQ(t, words64_type.spanclass, make_spanclass(size_to_class(512), false));
+	KT_EXPECT_EQ(t, words65_type.spanclass, 0);		// over HEAP_BITS_MAX_SIZE: a header
+	KT_EXPECT_EQ(t, blob_type.spanclass, 0);
+	KT_EXPECT_EQ(t, tinyplain_type.spanclass, 0);		// the tiny allocator's
+	KT_EXPECT_EQ(t, gc_type_scan_all.spanclass, 0);		// its arrays have any size
+	const struct gc_type *types[] = {&node_type, &plain_type, &words64_type};
+	for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
+		void *x = gc_alloc(types[i]);
+		KT_ASSERT(t, x, "%s", gc_alloc_error());
+		struct mspan *s = span_of((u64)x);
+		KT_EXPECT(t, s->spanclass == types[i]->spanclass, "%s from span class %u, want %u", types[i]->name,
+			  s->spanclass, types[i]->spanclass);
+		KT_EXPECT(t, all_zero(x, types[i]->size), "%s not zeroed", types[i]->name);
+		heap_test_free(x);
+	}
+	// The one-element pointer bits of the 64-word type fill a whole word
+	// of heapbits.
+	struct words64 *w = gc_alloc(&words64_type);
+	KT_ASSERT(t, w, "%s", gc_alloc_error());
+	struct mspan *s = span_of((u64)w);
+	u64 w0 = ((u64)w - s->base) / 8;
+	KT_EXPECT_EQ(t, w0 % 64, 0);
+	KT_EXPECT_EQ(t, s->heapbits[w0 / 64], 1ull | 1ull << 63);
+	heap_test_free(w);
+	heap_test_collect();
+}
+
 KTEST_NOGC(heap, refills_reach_the_page_heap)
 {
 	u64 inuse0 = heap.pages_inuse, spans0 = heap.central[make_spanclass(size_to_class(4096), true)].nspans;

@@ -47,10 +47,15 @@ KTEST(sizeclass, size_to_class_is_smallest_fit)
 		unsigned got = size_to_class(n);
 		KT_ASSERT(t, got == want, "size_to_class(%zu) = %u (%u B), want class %u (%u B)", n, got,
 			  got < NUM_SIZE_CLASSES ? class_to_size[got] : 0, want, class_to_size[want]);
+		// The constant-expression form GC_TYPE uses agrees.
+		KT_ASSERT(t, SIZE_CLASS_OF(n) == want, "SIZE_CLASS_OF(%zu) = %u, want %u", n,
+			  (unsigned)SIZE_CLASS_OF(n), want);
 	}
 	KT_EXPECT_EQ(t, size_to_class(0), 1);
 	KT_EXPECT_EQ(t, size_to_class(MAX_SMALL_SIZE + 1), 0);	// large
 	KT_EXPECT_EQ(t, size_to_class((size_t)-1), 0);
+	KT_EXPECT_EQ(t, SIZE_CLASS_OF(MAX_SMALL_SIZE + 1), 0);
+	KT_EXPECT_EQ(t, SIZE_CLASS_OF((size_t)-1), 0);
 }
 
 KTEST(sizeclass, spans_hold_nobjs_with_small_tail)

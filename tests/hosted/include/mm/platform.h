@@ -65,6 +65,8 @@ void __noreturn panic(const char *fmt, ...) __printf(1, 2);
 
 // ---- CPUs and preemption
 
+struct mcache;
+
 // One per CPU slot, on its own cache line. A slot is held by one thread
 // at a time (owner); only its holder runs heap code on it, so per-CPU
 // data is exclusive as in the kernel.
@@ -83,6 +85,7 @@ struct hosted_cpu {
 	int owner_tid;		// the owner's kernel thread id, for tgkill
 	unsigned id;
 	u32 waiters;		// threads waiting for this slot in particular (atomic)
+	struct mcache *mcache;	// the heap's cache of this slot (plat_set_cpu_mcache)
 } __attribute__((aligned(64)));
 #define HOSTED_WANT_STOP 1
 #define HOSTED_WANT_SLOT 2
@@ -114,6 +117,11 @@ static inline unsigned this_cpu_id(void)
 	struct hosted_cpu *c = hosted_self;
 	return c ? c->id : 0;
 }
+
+// this_cpu_mcache: the heap cache of the calling thread's slot; inside a
+// region, which holds a slot. plat_set_cpu_mcache: heap_init's setter.
+static inline struct mcache *this_cpu_mcache(void) { return hosted_self->mcache; }
+void plat_set_cpu_mcache(unsigned cpu, struct mcache *c);
 
 static inline int preempt_count(void) { return hosted_preempt; }
 
