@@ -24,6 +24,10 @@ struct gc_origin {
 	u64 obj;		// for "object": the object scanned
 };
 
+// Pointers found in scanned objects wait this many more finds before
+// they are marked (mark.c, mark_ahead); a power of two.
+#define MARK_AHEAD 8
+
 // Per-CPU mark state, used with preemption disabled by whoever runs on
 // that CPU (worker, assisting thread, write barrier).
 struct gcw {
@@ -33,6 +37,12 @@ struct gcw {
 	bool check;		// a checkmark pass: check bits, verify marks
 	bool in_stack;		// scanning a thread stack (conservative, may hold dead words)
 	struct gc_origin origin;	// checkmark: where the current pointer came from
+	// Found pointers not marked yet, a ring by find order (0: a free
+	// slot), with their spans; empty outside gcw_drain and
+	// scan_object_contents.
+	u32 ahead_next;		// slot of the next find (mod MARK_AHEAD)
+	u64 ahead[MARK_AHEAD];
+	struct mspan *ahead_span[MARK_AHEAD];
 } __attribute__((aligned(64)));
 
 extern struct gcw gcws[MAX_CPUS];
