@@ -284,6 +284,8 @@ static void wake_workers_locked(void)
 
 void gc_work_available(void)
 {
+	if (__atomic_load_n(&gc_world_stopped, __ATOMIC_RELAXED))
+		return;		// nobody could run: the restart wakes them
 	if (__atomic_load_n(&gc.nidle, __ATOMIC_RELAXED)) {
 		bool f = spin_lock_irqsave(&gc.lock);
 		if (gc.nidle)
@@ -478,12 +480,25 @@ static void gc_assist(u64 bytes)
 
 // ---- cycles
 
+// The collector has the world stopped (stw_start to stw_finish): its
+// marking then wakes nobody and keeps its work on this CPU (nothing else
+// runs). Written only by the stopper with every other CPU stopped.
+bool gc_world_stopped;
+
 // stw_start: stops the world; *pause_start is when stopping began (not
 // counting a wait for another stopper).
 static void stw_start(u64 *pause_start)
 {
 	u64 took = stw_begin();
 	*pause_start = nanotime() - took;
+	__atomic_store_n(&gc_world_stopped, true, __ATOMIC_RELAXED);
+}
+
+// stw_finish: stw_end for stw_start; returns when the world was let go.
+static u64 stw_finish(void)
+{
+	__atomic_store_n(&gc_world_stopped, false, __ATOMIC_RELAXED);
+	return stw_end();
 }
 
 // add_pause: the stop from start to end goes into this cycle's pause and
@@ -551,7 +566,7 @@ static void sweep_termination(struct cycle *c)
 	heap.marking = 1;
 	gc_barrier_on = 1;
 	// (With gcstoptheworld the world stays stopped through mark termination.)
-	c->stw1_ns = add_pause(t, kconfig.gcstoptheworld ? nanotime() : stw_end(), &c->pause_ns);
+	c->stw1_ns = add_pause(t, kconfig.gcstoptheworld ? nanotime() : stw_finish(), &c->pause_ns);
 	wake_all(&gc.start_wq);	// marking has begun: threads in gc_trigger go on
 }
 
@@ -602,15 +617,14 @@ static void concurrent_mark(struct cycle *c, u64 *stw2_start)
 		stw_start(stw2_start);
 		if (mark_termination_try())
 			break;
-		add_pause(*stw2_start, stw_end(), &c->pause_ns);
+		add_pause(*stw2_start, stw_finish(), &c->pause_ns);
 		f = spin_lock_irqsave(&gc.lock);
 		wake_workers_locked();
 		spin_unlock_irqrestore(&gc.lock, f);
 	}
+	// The waiting assists are woken once the world runs again
+	// (mark_termination).
 	__atomic_store_n(&gc.mark_on, false, __ATOMIC_RELEASE);
-	// Every waiting assist, without wake_assists' racy check: one that
-	// saw mark_on set is on the queue by now (no lost wake-up).
-	wake_all(&gc.assist_wq);
 	c->mark_ns = *stw2_start - t0;
 }
 
@@ -658,7 +672,14 @@ static void mark_termination(struct cycle *c, u64 stw2_start)
 	gc.pause_end[(gc.num_gc + 255) % 256] = end;
 	gc.last_gc = end;
 	add_gc_cpu(c->pause_ns * plat_ncpus());
-	stw_end();
+	stw_finish();
+	// Wake-ups wait for the world to run: waking a thread takes run queue
+	// locks and sends an IPI to a parked CPU, and under TCG one held a
+	// stop for 1.7 ms. Every waiting assist, without wake_assists' racy
+	// check: one that saw mark_on set is on the queue by now (no lost
+	// wake-up). Then the finalizer thread, for the finalizers queued.
+	wake_all(&gc.assist_wq);
+	specials_wake_finalizers();
 }
 
 // The cycle in progress (gc.running): steps 0 and 1 by the thread that

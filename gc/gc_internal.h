@@ -46,6 +46,7 @@ struct gcw {
 } __attribute__((aligned(64)));
 
 extern struct gcw gcws[MAX_CPUS];
+extern bool gc_world_stopped;	// gc.c: the collector has the world stopped
 extern u32 gc_cycle;		// the cycle being run or last run (1, 2, ...)
 
 // ---- mark.c
@@ -98,8 +99,10 @@ void specials_cycle_start(void);	// world stopped: pools' stacks become victims
 void specials_scan_roots(struct gcw *w);	// a root job
 // specials_mark_termination: world stopped, marking complete: clears weak
 // handles of white objects, queues finalizers of white objects and marks
-// those (returns their bytes).
+// those (returns their bytes). specials_wake_finalizers: after the world
+// runs again, wakes the finalizer thread if any are queued.
 u64 specials_mark_termination(void);
+void specials_wake_finalizers(void);
 
 // ---- barrier.c
 void checkmark_run(void);	// world stopped, after mark, before sweep

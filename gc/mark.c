@@ -356,7 +356,8 @@ void scan_object_contents(struct gcw *w, u64 obj)
 static void gcw_balance(struct gcw *w)
 {
 	struct wbuf *b = w->cur;
-	if (!b || b->n < BALANCE_MIN || __atomic_load_n(&work.nfull, __ATOMIC_RELAXED) || plat_ncpus() == 1)
+	if (!b || b->n < BALANCE_MIN || __atomic_load_n(&work.nfull, __ATOMIC_RELAXED) || plat_ncpus() == 1 ||
+	    __atomic_load_n(&gc_world_stopped, __ATOMIC_RELAXED))
 		return;
 	struct wbuf *half = wbuf_get_empty();
 	u64 k = b->n / 2;

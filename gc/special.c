@@ -295,7 +295,6 @@ u64 specials_mark_termination(void)
 		if (wk->obj && !gc_is_marked(wk->obj))
 			wk->obj = NULL;
 	}
-	bool queued = false;
 	for (struct list *e = sp.table.next, *next; e != &sp.table; e = next) {
 		next = e->next;
 		struct finalizer *f = list_entry(e, struct finalizer, link);
@@ -307,12 +306,17 @@ u64 specials_mark_termination(void)
 		list_remove(&f->link);
 		list_push_back(&sp.ready, &f->link);
 		sp.queued++;
-		queued = true;
 	}
-	if (queued)
-		waitq_wake_all(&sp.ready_wq);
 	spin_unlock_irqrestore(&sp.lock, fl);
 	return resurrected;
+}
+
+void specials_wake_finalizers(void)
+{
+	bool fl = spin_lock_irqsave(&sp.lock);
+	if (!list_empty(&sp.ready))
+		waitq_wake_all(&sp.ready_wq);
+	spin_unlock_irqrestore(&sp.lock, fl);
 }
 
 void specials_init(void)
