@@ -27,6 +27,7 @@ struct gc_origin {
 // Pointers found in scanned objects wait this many more finds before
 // they are marked (mark.c, mark_ahead); a power of two.
 #define MARK_AHEAD 8
+_Static_assert((MARK_AHEAD & (MARK_AHEAD - 1)) == 0, "the ring's index wraps modulo a power of two");
 
 // Per-CPU mark state, used with preemption disabled by whoever runs on
 // that CPU (worker, assisting thread, write barrier).

@@ -70,7 +70,8 @@
 
 #include "mm/malloc_internal.h"
 
-const struct gc_type gc_type_scan_all = {"untyped", 8, GC_SCAN_ALL, NULL, ~0ull, 0};	// no span class: arrays
+// No span class: gc_alloc_scan objects have any size.
+const struct gc_type gc_type_scan_all = {"untyped", 8, GC_SCAN_ALL, NULL, ~0ull, 0};
 
 struct mspan emptyspan;		// nelems 0, alloccache 0: every lookup fails
 static struct mcache *mcaches[MAX_CPUS];
