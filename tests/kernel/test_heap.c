@@ -36,14 +36,16 @@ static bool in_heap(const void *p)
 	return (u64)p - PLAT_HEAP_BASE < PLAT_HEAP_SIZE;
 }
 
-static bool all_zero(const void *p, size_t n)
+static bool all_bytes(const void *p, size_t n, u8 v)
 {
 	const u8 *b = p;
 	for (size_t i = 0; i < n; i++)
-		if (b[i])
+		if (b[i] != v)
 			return false;
 	return true;
 }
+
+static bool all_zero(const void *p, size_t n) { return all_bytes(p, n, 0); }
 
 static void check_heap(struct kt *t)
 {
@@ -139,12 +141,8 @@ KTEST_NOGC(heap, reused_slots_are_zeroed_in_every_class)
 		// The survivors between them kept every byte: zeroing stayed
 		// inside each reused object.
 		for (int i = 1; i < 64; i += 2)
-			for (u64 b = 0; b < size; b++)
-				if (((u8 *)objs[i])[b] != 0xa5) {
-					KT_EXPECT(t, false, "class %u (%lu B): live object %p byte %lu is %#x", cls, size,
-						  objs[i], b, ((u8 *)objs[i])[b]);
-					break;
-				}
+			KT_EXPECT(t, all_bytes(objs[i], size, 0xa5), "class %u (%lu B): live object %p was overwritten",
+				  cls, size, objs[i]);
 		for (int i = 0; i < 64; i++)
 			heap_test_free(objs[i]);
 		heap_test_collect();
