@@ -55,7 +55,6 @@ struct mspan {
 	u8 state;		// enum span_state
 	u8 spanclass;
 	bool needzero;		// its memory may be dirty: zero what is handed out
-	bool incache;		// owned by a CPU's mcache (mcentral lock to change)
 	// Its class fields and bitmaps are set up (store-release by
 	// span_publish; readers that may race allocation, like the collector's
 	// mark, load-acquire it and skip unpublished spans: no object of them
@@ -64,7 +63,7 @@ struct mspan {
 	u32 elemsize;		// object size (the whole span for a large object)
 	u32 nelems;
 	u32 divmagic;		// object index of offset o: (o * divmagic) >> 32
-	// Allocation state, owned by the caching CPU while incache. Objects
+	// Allocation state, owned by the caching CPU while cached. Objects
 	// below freeindex are all allocated; at and above it, allocbits says.
 	u32 freeindex;
 	u64 *markbits;		// the collector's marks; become allocbits at sweep
@@ -92,7 +91,7 @@ _Static_assert(__builtin_offsetof(struct mspan, heapbits) < 64, "the marker's fi
 _Static_assert(sizeof(struct mspan) % 64 == 0, "fixalloc slots stay cache-line aligned");
 
 struct mcentral {
-	struct spinlock lock;	// guards the lists and the incache flag of their spans
+	struct spinlock lock;	// guards the lists, nspans and the lowering of unswept
 	u8 spanclass;
 	// Spans with free objects / without, split by sweep state as Go's
 	// partial/full sets: index sweepgen/2 % 2 holds the swept ones.

@@ -129,7 +129,6 @@ struct mspan *mcentral_cache_span(struct mcentral *c, const char **why)
 		if (!list_empty(partial_swept(c))) {
 			s = list_entry(partial_swept(c)->next, struct mspan, link);
 			list_remove(&s->link);
-			s->incache = true;
 			spin_unlock(&c->lock);
 			break;
 		}
@@ -150,7 +149,6 @@ struct mspan *mcentral_cache_span(struct mcentral *c, const char **why)
 			return NULL;
 		spin_lock(&c->lock);
 		c->nspans++;
-		s->incache = true;
 		spin_unlock(&c->lock);
 	}
 	cache_from_freeindex(s);
@@ -160,7 +158,6 @@ struct mspan *mcentral_cache_span(struct mcentral *c, const char **why)
 void mcentral_uncache_span(struct mcentral *c, struct mspan *s)
 {
 	spin_lock(&c->lock);
-	s->incache = false;
 	list_push_back(s->alloccount < s->nelems ? partial_swept(c) : full_swept(c), &s->link);
 	spin_unlock(&c->lock);
 }
@@ -234,14 +231,14 @@ bool heap_sweep_one(void)
 static bool put_swept(struct mcentral *c, struct mspan *s, u32 live, bool keep)
 {
 	bool take = keep && live < s->nelems;
-	spin_lock(&c->lock);
-	if (take)
-		s->incache = true;
-	else if (live == 0)
-		c->nspans--;
-	else
-		list_push_back(live < s->nelems ? partial_swept(c) : full_swept(c), &s->link);
-	spin_unlock(&c->lock);
+	if (!take) {	// (a kept span is on no list: the class lock is not needed)
+		spin_lock(&c->lock);
+		if (live == 0)
+			c->nspans--;
+		else
+			list_push_back(live < s->nelems ? partial_swept(c) : full_swept(c), &s->link);
+		spin_unlock(&c->lock);
+	}
 	__atomic_fetch_sub(&heap.unswept, 1, __ATOMIC_RELAXED);
 	if (!take && live == 0)
 		mheap_free(s);
