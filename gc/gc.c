@@ -88,6 +88,8 @@
 int gc_barrier_on;
 u32 gc_cycle;
 
+// The smallest goal at GOGC=100, scaled by GOGC as Go's heapMinimum is:
+// a small heap under GOGC=400 runs a quarter as many cycles, not as many.
 #define GC_MIN_GOAL (4ul << 20)
 #define TRIGGER_MIN_PERCENT 70	// of the runway from marked to the goal
 #define TRIGGER_MAX_PERCENT 95
@@ -227,7 +229,8 @@ static void pace(void)
 {
 	u64 marked = gc.last_marked, goal = UINT64_MAX, backed_limit = UINT64_MAX, trigger;
 	if (gc.percent >= 0)
-		goal = MAX(marked + (marked + gc.last_roots) * (u64)gc.percent / 100, GC_MIN_GOAL);
+		goal = MAX(marked + (marked + gc.last_roots) * (u64)gc.percent / 100,
+			   GC_MIN_GOAL * (u64)gc.percent / 100);
 	if (gc.memlimit != UINT64_MAX) {
 		u64 other, reserve = gc.memlimit / 100 * LIMIT_HEADROOM_PERCENT;
 		total_memory(&other);
@@ -546,7 +549,7 @@ static void sweep_termination(struct cycle *c)
 {
 	while (heap_sweep_one())
 		;
-	c->heap0 = __atomic_load_n(&heap.live, __ATOMIC_RELAXED);
+	c->heap0 = heap_live();
 	u64 t;
 	stw_start(&t);
 	if (__atomic_load_n(&heap.unswept, __ATOMIC_RELAXED))
@@ -641,7 +644,7 @@ static void mark_termination(struct cycle *c, u64 stw2_start)
 		marked += gcws[i].bytes_marked + mcache_of(i)->black_bytes;
 		scan += gcws[i].scan_work;
 	}
-	c->heap1 = __atomic_load_n(&heap.live, __ATOMIC_RELAXED);
+	c->heap1 = heap_live();
 	for (u64 p = __atomic_load_n(&gc.peak_heap, __ATOMIC_RELAXED); p < c->heap1;)
 		if (__atomic_compare_exchange_n(&gc.peak_heap, &p, c->heap1, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 			break;	// (a benchmark may reset it meanwhile)

@@ -35,9 +35,11 @@
 //      (gc_type.spanclass).
 //   4. The cached span is full: the next word of allocation bits, else
 //      the mcache gives the span back to its mcentral and takes one with
-//      free objects (mcentral lock), else the mcentral makes one from the
-//      page heap (heap lock), which may grow the heap range and back
-//      pages with frames.
+//      free objects (one hold of the mcentral lock for both), else the
+//      mcentral makes some from the page heap (heap lock): up to 64 KiB
+//      of spans cut from one free run, the rest left on the class's
+//      lists for the next refills (mcentral.c grow). That may grow the
+//      heap range and back pages with frames.
 //   5. n > 32 KiB: a span of its own straight from the page heap,
 //      zeroed (if dirty) while still BUSY, before step 1's region.
 //   6. Zero the object if its span's memory may be dirty (needzero).
@@ -66,7 +68,14 @@
 // Statistics cost nothing on the fast path: when an mcache takes a span
 // it counts all its free objects as allocated, and takes back the unused
 // ones when it gives the span up (Go's trick). read_memstats stops the
-// world to add up the per-CPU counts (mm/mstats.c).
+// world to add up the per-CPU counts (mm/mstats.c). heap.live moves the
+// same way, through a per-CPU amount applied 64 KiB at a time
+// (LIVE_BATCH), so the CPUs' refills do not pass its line around.
+//
+// Shared lines are what a refill costs with several CPUs allocating: the
+// mcentral structs are a cache line or two each, and heap.live and
+// heap.unswept, written by every refill or sweep, sit on lines of their
+// own away from what every allocation reads (heap.marking, heap.gc).
 
 #include "mm/malloc_internal.h"
 
@@ -138,30 +147,80 @@ static u32 next_free_index(struct mspan *s)
 	return take_free(s, cache);
 }
 
-// mcache_uncache: gives the current span of class sc back to its mcentral;
-// its free objects no longer count as allocated.
-static void mcache_uncache(struct mcache *c, u8 sc)
+// A cached span's free objects count as allocated (Go's refill does the
+// same): heap.live and the allocation count move once per span, by the
+// objects it had free when cached, and back by those still free when it
+// is given back.
+
+// LIVE_BATCH: most bytes a CPU's cache holds back from heap.live (see
+// mcache.live_pending). The trigger fires up to this much per CPU late.
+#define LIVE_BATCH (64l << 10)
+
+// mcache_add_live: bytes more (or fewer) in use through c. Preemption
+// disabled.
+static void mcache_add_live(struct mcache *c, i64 bytes)
+{
+	i64 n = c->live_pending + bytes;
+	if (n > -LIVE_BATCH && n < LIVE_BATCH) {
+		__atomic_store_n(&c->live_pending, n, __ATOMIC_RELAXED);
+		return;
+	}
+	__atomic_store_n(&c->live_pending, 0, __ATOMIC_RELAXED);
+	u64 live = __atomic_add_fetch(&heap.live, (u64)n, __ATOMIC_RELAXED);
+	// Every apply while past the trigger says so again, in case the
+	// collector could not start a cycle the last time it was told.
+	if (n > 0 && live >= __atomic_load_n(&heap.trigger, __ATOMIC_RELAXED))
+		c->trigger_due = true;
+}
+
+// trigger_due: an apply on this CPU found heap.live past the trigger
+// since the last call (a call on another CPU after a migration leaves
+// the flag to that CPU's next slow path), and it still is: a flag raised
+// during a cycle, or before GOGC raised the trigger, is stale.
+static bool trigger_due(void)
+{
+	preempt_disable();
+	struct mcache *c = this_cpu_mcache();
+	bool due = c->trigger_due;
+	c->trigger_due = false;
+	preempt_enable();
+	return due && __atomic_load_n(&heap.live, __ATOMIC_RELAXED) >= __atomic_load_n(&heap.trigger, __ATOMIC_RELAXED);
+}
+
+u64 heap_live(void)
+{
+	u64 live = __atomic_load_n(&heap.live, __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < plat_ncpus(); i++)
+		live += (u64)__atomic_load_n(&mcaches[i]->live_pending, __ATOMIC_RELAXED);
+	return live;
+}
+
+// mcache_detach: takes the current span of class sc out of the cache,
+// giving back the count of its free objects; the span, still to be put
+// on its class's lists, or NULL if the cache had none.
+static struct mspan *mcache_detach(struct mcache *c, u8 sc)
 {
 	struct mspan *s = c->alloc[sc];
-	c->small_alloc_count[spanclass_size(sc)] -= s->nelems - s->alloccount;
-	__atomic_fetch_sub(&heap.live, (u64)(s->nelems - s->alloccount) * s->elemsize, __ATOMIC_RELAXED);
-	mcentral_uncache_span(&heap.central[sc], s);
+	if (s == &emptyspan)
+		return NULL;
+	u32 unused = s->nelems - s->alloccount;	// 0 for a span given back full
+	c->small_alloc_count[spanclass_size(sc)] -= unused;
+	mcache_add_live(c, -(i64)unused * s->elemsize);
 	c->alloc[sc] = &emptyspan;
+	return s;
 }
 
 // mcache_refill: gives the full current span of class sc back and takes
-// one with free objects. Preemption disabled.
+// one with free objects, under one hold of the class's lock. Preemption
+// disabled.
 static struct mspan *mcache_refill(struct mcache *c, u8 sc, const char **why)
 {
-	unsigned cls = spanclass_size(sc);
-	struct mspan *old = c->alloc[sc];
-	if (old != &emptyspan)
-		mcache_uncache(c, sc);
-	struct mspan *s = mcentral_cache_span(&heap.central[sc], why);
+	struct mspan *s = mcentral_cache_span(&heap.central[sc], mcache_detach(c, sc), why);
 	if (!s)
 		return NULL;
-	c->small_alloc_count[cls] += s->nelems - s->alloccount;
-	__atomic_fetch_add(&heap.live, (u64)(s->nelems - s->alloccount) * s->elemsize, __ATOMIC_RELAXED);
+	u32 unused = s->nelems - s->alloccount;
+	c->small_alloc_count[spanclass_size(sc)] += unused;
+	mcache_add_live(c, (i64)unused * s->elemsize);
 	c->alloc[sc] = s;
 	return s;
 }
@@ -323,10 +382,7 @@ static void *alloc_large(u64 size, const struct gc_type *t, bool noscan)
 	s->nelems = 1;
 	s->divmagic = 0;
 	s->bitwords = 1;
-	s->allocbits = bits_alloc(1);
-	s->markbits = bits_alloc(1);
-	s->freedbits = bits_alloc(1);
-	if (!s->allocbits || !s->markbits || !s->freedbits) {
+	if (!span_bits_alloc(s, false)) {
 		mheap_free(s);
 		preempt_enable();
 		return (void *)fail("out of memory for span bitmaps");
@@ -339,7 +395,7 @@ static void *alloc_large(u64 size, const struct gc_type *t, bool noscan)
 	allocate_black(this_cpu_mcache(), s, s->base);
 	span_publish(s);
 	mcentral_add_large(s);
-	__atomic_fetch_add(&heap.live, npages << HEAP_PAGE_SHIFT, __ATOMIC_RELAXED);
+	mcache_add_live(this_cpu_mcache(), (i64)(npages << HEAP_PAGE_SHIFT));
 	preempt_enable();
 	spin_lock(&heap.lock);
 	heap.large_allocs++;
@@ -424,13 +480,15 @@ static __attribute__((noinline)) void *mallocgc_slow(u64 size, const struct gc_t
 		if (!x)
 			return NULL;
 	}
-	u64 backed = heap_backed_bytes(), limit = __atomic_load_n(&heap.backed_limit, __ATOMIC_RELAXED);
-	if (backed > limit)
+	// The limit first: it is read-mostly, the backed count moves with
+	// every span the page heap hands out.
+	u64 limit = __atomic_load_n(&heap.backed_limit, __ATOMIC_RELAXED), backed;
+	if (limit != UINT64_MAX && (backed = heap_backed_bytes()) > limit)
 		mheap_scavenge(backed - limit);
 	if (gc) {
 		if (__atomic_load_n(&heap.marking, __ATOMIC_RELAXED))
 			gc->assist(size);
-		else if (__atomic_load_n(&heap.live, __ATOMIC_RELAXED) >= __atomic_load_n(&heap.trigger, __ATOMIC_RELAXED))
+		else if (trigger_due())
 			gc->trigger();
 	}
 	return x;
@@ -612,9 +670,12 @@ void mcache_flush(struct mcache *c)
 {
 	for (unsigned sc = 0; sc < NUM_SPAN_CLASSES; sc++)
 		if (c->alloc[sc] != &emptyspan)
-			mcache_uncache(c, (u8)sc);
+			mcentral_uncache_span(&heap.central[sc], mcache_detach(c, (u8)sc));
 	c->tiny = 0;
 	c->tinyoffset = 0;
+	__atomic_fetch_add(&heap.live, (u64)c->live_pending, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->live_pending, 0, __ATOMIC_RELAXED);
+	c->trigger_due = false;	// the cycle ending now paces the next one afresh
 	spin_lock(&heap.lock);
 	for (unsigned i = 0; i < NUM_SIZE_CLASSES; i++) {
 		heap.small_alloc_count[i] += c->small_alloc_count[i];

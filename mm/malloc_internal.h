@@ -101,7 +101,7 @@ struct mcentral {
 	// (heap_sweep_begin), lowered under the lock. heap_sweep_one reads
 	// it without the lock to pass over swept classes.
 	u64 unswept;
-};
+} __attribute__((aligned(64)));	// a line or two of its own: other classes' refills do not move it
 
 // One per CPU. Only its CPU touches it, with preemption disabled.
 struct mcache {
@@ -114,6 +114,12 @@ struct mcache {
 	// Objects counted as allocated when a span is cached (all its free
 	// objects); the unused ones are taken back when it is uncached.
 	i64 small_alloc_count[NUM_SIZE_CLASSES];
+	// live_pending: bytes this cache added to heap.live (negative: took
+	// back) and has not applied yet. Applied LIVE_BATCH at a time, so
+	// refills on different CPUs do not each move heap.live's line; the
+	// owner writes it, heap_live reads it (atomic).
+	i64 live_pending;
+	bool trigger_due;	// an apply found heap.live at or past heap.trigger
 };
 
 // What the heap needs from its collector (gc/gc.c registers them with
@@ -137,7 +143,7 @@ struct heap_collector {
 };
 
 struct mheap {
-	struct spinlock lock;	// guards the fields up to sweepgen and span states/tables
+	struct spinlock lock;	// guards cursor through large_bytes_alloc, span states and the span table
 	u64 cursor;		// end of the address range handed to arenas so far
 	u64 limit;		// most bytes the range may grow to (tests shrink it)
 	struct heap_arena *arenas[NUM_ARENAS];
@@ -145,7 +151,6 @@ struct mheap {
 	struct list free[128];	// free spans of n pages, n < 128
 	struct list free_large;	// free spans of 128 pages or more
 	struct list inuse;	// every in-use span
-	u32 sweepgen;		// +2 per collection
 	// Byte counts (heap lock): in spans, free and backed, free and released.
 	u64 pages_inuse, pages_free, pages_released, pages_sys;
 	u64 large_allocs, large_bytes_alloc;
@@ -159,6 +164,11 @@ struct mheap {
 	// their full lists, so they are swept through the same sets.
 	struct mcentral central[NUM_SPAN_CLASSES];
 
+	// From here to `live`: read by every allocation or refill, written
+	// only with the world stopped or when a setting changes, so each CPU
+	// keeps the line cached. The counters every refill or sweep writes
+	// follow, a line each.
+	u32 sweepgen __attribute__((aligned(64)));	// +2 per collection, world stopped
 	// Collector state the allocation paths read (gc/ writes them).
 	const struct heap_collector *gc;
 	// marking: the collector is marking. Allocation then marks each new
@@ -169,16 +179,16 @@ struct mheap {
 	// (clobberfree=1; gc_init and gc_set_clobberfree set it), so a use
 	// after free reads a pattern instead of plausible data. Atomic.
 	bool clobberfree;
-	// live: bytes of objects allocated, as Go's heapLive: the free slots
-	// of spans in per-CPU caches count as allocated; reset to the marked
-	// bytes when a collection ends. Atomic.
-	u64 live;
 	u64 trigger;		// live at which gc->trigger is called (UINT64_MAX: never)
 	// backed_limit: most bytes of the heap range to keep backed (the
 	// collector's memory limit); past it, allocation returns idle pages
 	// to the frame allocator at once (Go scavenges synchronously too).
 	u64 backed_limit;
-	u64 unswept;		// spans still to sweep since sweepgen last moved (atomic)
+	// live: bytes of objects allocated, as Go's heapLive: the free slots
+	// of spans in per-CPU caches count as allocated; reset to the marked
+	// bytes when a collection ends. Atomic.
+	u64 live __attribute__((aligned(64)));
+	u64 unswept __attribute__((aligned(64)));	// spans still to sweep since sweepgen last moved (atomic)
 };
 extern struct mheap heap;
 
@@ -190,14 +200,15 @@ extern struct mspan emptyspan;	// mcache placeholder: no free object, ever
 
 // ---- page heap (mm/mheap.c)
 void mheap_init(void);
-// mheap_alloc: an in-use span of npages backed pages, zeroed when
-// needzero comes back false; NULL with *why set when the range or memory
-// runs out. Caller fills in the class fields. It is mheap_take, which
+// mheap_alloc_n: up to n in-use spans of npages backed pages each into
+// out[], each zeroed when its needzero comes back false; how many (at
+// least one), or 0 with *why set when the range or memory runs out.
+// Caller fills in the class fields. mheap_alloc_n(n = 1) is mheap_take, which
 // leaves the span BUSY (off the free lists, on no list, skipped by every
 // lookup and stop-the-world walk: the caller's alone, to zero without
 // the lock or a region), then mheap_use, which puts it in use, under one
 // hold of the heap lock.
-struct mspan *mheap_alloc(u64 npages, const char **why);
+u64 mheap_alloc_n(u64 npages, u64 n, struct mspan **out, const char **why);
 struct mspan *mheap_take(u64 npages, const char **why);
 void mheap_use(struct mspan *s);
 void mheap_free(struct mspan *s);
@@ -223,6 +234,10 @@ u64 heap_backed_bytes(void);
 void mheap_meta_stats(u64 *mspan_inuse, u64 *mspan_sys, u64 *gc_sys);
 u64 *bits_alloc(u32 words);
 void bits_free(u64 *p, u32 words);
+// span_bits_alloc: s's allocbits, markbits, freedbits and (if heapbits)
+// pointer bits, all zero, as one block for s->bitwords; false if out of
+// memory. mheap_free frees them.
+bool span_bits_alloc(struct mspan *s, bool heapbits);
 struct mspan *span_struct_alloc(void);
 void span_struct_free(struct mspan *s);
 
@@ -282,7 +297,9 @@ void heap_set_collector(const struct heap_collector *gc);
 void mcentral_init(struct mcentral *c, u8 spanclass);
 // mcentral_cache_span: a span of the class with a free object, owned by
 // the calling CPU's cache from now on; NULL with *why when none can be had.
-struct mspan *mcentral_cache_span(struct mcentral *c, const char **why);
+// old (if not NULL), the span the cache gives back, goes onto the lists
+// under the same hold of the lock.
+struct mspan *mcentral_cache_span(struct mcentral *c, struct mspan *old, const char **why);
 void mcentral_uncache_span(struct mcentral *c, struct mspan *s);
 void span_refill_cache(struct mspan *s, u32 from);
 // mcentral_add_large: a new large object span joins its class's swept set.
@@ -301,6 +318,9 @@ void span_sweep(struct mspan *s);
 
 // ---- per-CPU caches (mm/malloc.c)
 struct mcache *mcache_of(unsigned cpu);
+// heap_live: heap.live with what the per-CPU caches have not applied yet
+// (exact with the world stopped; racy, within LIVE_BATCH per CPU, else).
+u64 heap_live(void);
 // mcache_flush: uncaches every span of this CPU's cache and moves its
 // counters into the heap's. World stopped or preemption disabled.
 void mcache_flush(struct mcache *c);

@@ -76,35 +76,60 @@ static bool init_small(struct mspan *s, u8 sc)
 	s->alloccount = 0;
 	s->sweepgen = heap.sweepgen;
 	s->bitwords = (s->nelems + 63) / 64;
-	s->allocbits = bits_alloc(s->bitwords);
-	s->markbits = bits_alloc(s->bitwords);
-	s->freedbits = bits_alloc(s->bitwords);
-	if (!spanclass_noscan(sc) && s->elemsize <= HEAP_BITS_MAX_SIZE)
-		s->heapbits = bits_alloc((u32)(s->npages * (HEAP_PAGE_SIZE / 64 / 8)));
-	return s->allocbits && s->markbits && s->freedbits && (spanclass_noscan(sc) || s->elemsize > HEAP_BITS_MAX_SIZE || s->heapbits);
+	return span_bits_alloc(s, !spanclass_noscan(sc) && s->elemsize <= HEAP_BITS_MAX_SIZE);
 }
 
-static struct mspan *grow(struct mcentral *c, const char **why)
+// A class grows by up to GROW_BATCH_BYTES of spans at once, cut from one
+// free run (mheap_alloc_n): the refill that grows keeps one, the rest go
+// on the class's swept set for the next refills, which then take neither
+// the page heap's lock nor its metadata's. Spans of 64 KiB or more come
+// one at a time. Extras still unused at the next cycle's sweep go back
+// to the page heap, having nothing live.
+#define GROW_BATCH_BYTES (64ul << 10)
+#define GROW_BATCH_MAX (GROW_BATCH_BYTES >> HEAP_PAGE_SHIFT)
+
+// zero_span: a dirty span with nothing allocated is zeroed whole: one
+// memset of at most 80 KiB beats a short store loop per object, and the
+// objects are handed out from it next, in order, while its lines are
+// still in the cache.
+static void zero_span(struct mspan *s)
 {
-	unsigned cls = spanclass_size(c->spanclass);
-	struct mspan *s = mheap_alloc(class_to_npages[cls], why);
-	if (!s)
-		return NULL;
-	if (!init_small(s, c->spanclass)) {
-		mheap_free(s);	// frees whichever bitmaps it got
-		*why = "out of memory for span bitmaps";
-		return NULL;
-	}
-	// Dirty pages are zeroed here, all at once, rather than object by
-	// object on the fast path: one memset of at most 80 KiB beats a short
-	// store loop per object, and the objects are handed out from this
-	// span next, in order, while its lines are still in the cache.
-	if (s->needzero) {
+	if (s->needzero && s->alloccount == 0) {
 		memset((void *)s->base, 0, s->npages << HEAP_PAGE_SHIFT);
 		s->needzero = false;
 	}
-	span_publish(s);
-	return s;
+}
+
+// grow: a new span for c's caller, and the batch's extras on c's swept
+// set (counted in nspans; the caller counted the one it gets).
+static struct mspan *grow(struct mcentral *c, const char **why)
+{
+	u64 npages = class_to_npages[spanclass_size(c->spanclass)];
+	struct mspan *got[GROW_BATCH_MAX];
+	u64 n = mheap_alloc_n(npages, MAX(GROW_BATCH_BYTES / (npages << HEAP_PAGE_SHIFT), 1), got, why);
+	u64 ready = 0;
+	for (u64 i = 0; i < n; i++) {
+		if (!init_small(got[i], c->spanclass)) {
+			mheap_free(got[i]);	// (it has no bitmaps)
+			continue;
+		}
+		span_publish(got[i]);
+		got[ready++] = got[i];
+	}
+	if (ready == 0) {
+		if (n)
+			*why = "out of memory for span bitmaps";
+		return NULL;
+	}
+	if (ready > 1) {
+		spin_lock(&c->lock);
+		for (u64 i = 1; i < ready; i++)
+			list_push_back(partial_swept(c), &got[i]->link);
+		c->nspans += ready - 1;
+		spin_unlock(&c->lock);
+	}
+	zero_span(got[0]);
+	return got[0];
 }
 
 // Sweep on demand runs with preemption disabled (the caller holds its
@@ -117,39 +142,52 @@ static struct mspan *grow(struct mcentral *c, const char **why)
 
 static bool sweep(struct mspan *s, bool keep);
 
+// put_cached: s, given back by a cache, onto c's swept sets. c's lock held.
+static void put_cached(struct mcentral *c, struct mspan *s)
+{
+	list_push_back(s->alloccount < s->nelems ? partial_swept(c) : full_swept(c), &s->link);
+}
+
 // mcentral_cache_span: a swept span with free objects; failing that, the
 // class's unswept spans are swept one by one until one has some, which
 // it keeps (Go's sweep on demand, bounded as above); failing that, a new
-// span.
-struct mspan *mcentral_cache_span(struct mcentral *c, const char **why)
+// one, grown with a batch of others (grow).
+struct mspan *mcentral_cache_span(struct mcentral *c, struct mspan *old, const char **why)
 {
 	struct mspan *s = NULL;
 	for (int swept = 0;; swept++) {
 		spin_lock(&c->lock);
+		if (old) {
+			put_cached(c, old);
+			old = NULL;
+		}
 		if (!list_empty(partial_swept(c))) {
 			s = list_entry(partial_swept(c)->next, struct mspan, link);
 			list_remove(&s->link);
 			spin_unlock(&c->lock);
+			zero_span(s);	// an extra of a grown batch
 			break;
 		}
 		struct mspan *u = swept < SWEEP_ON_DEMAND_MAX && (swept == 0 || !plat_preempt_requested())
 					  ? take_unswept(c)
 					  : NULL;
-		spin_unlock(&c->lock);
 		if (!u)
+			c->nspans++;	// the span grow makes next, counted now we hold the lock
+		spin_unlock(&c->lock);
+		if (!u) {
+			s = grow(c, why);	// without the class lock: the page heap has its own
+			if (!s) {
+				spin_lock(&c->lock);
+				c->nspans--;
+				spin_unlock(&c->lock);
+				return NULL;
+			}
 			break;
+		}
 		if (sweep(u, true)) {	// (else onto the full set)
 			s = u;
 			break;
 		}
-	}
-	if (!s) {
-		s = grow(c, why);	// without the class lock: the page heap has its own
-		if (!s)
-			return NULL;
-		spin_lock(&c->lock);
-		c->nspans++;
-		spin_unlock(&c->lock);
 	}
 	cache_from_freeindex(s);
 	return s;
@@ -158,7 +196,7 @@ struct mspan *mcentral_cache_span(struct mcentral *c, const char **why)
 void mcentral_uncache_span(struct mcentral *c, struct mspan *s)
 {
 	spin_lock(&c->lock);
-	list_push_back(s->alloccount < s->nelems ? partial_swept(c) : full_swept(c), &s->link);
+	put_cached(c, s);
 	spin_unlock(&c->lock);
 }
 

@@ -72,6 +72,34 @@ void bits_free(u64 *p, u32 words)
 		fixalloc_free(&bits_fixalloc[bits_bucket(words)], p);
 }
 
+// A span's allocation, mark and freed bits (bitwords words each) and its
+// pointer bits (heapwords) are one block, in that order at first: one
+// metadata allocation per span instead of four, so a refill that grows
+// the class touches one free list and one lock. Sweep swaps allocbits and
+// markbits, so the block starts at whichever of the two is lower.
+static u32 span_heapwords(struct mspan *s, bool heapbits)
+{
+	return heapbits ? (u32)(s->npages * (HEAP_PAGE_SIZE / 64 / 8)) : 0;
+}
+
+bool span_bits_alloc(struct mspan *s, bool heapbits)
+{
+	u32 n = s->bitwords, hw = span_heapwords(s, heapbits);
+	u64 *b = bits_alloc(3 * n + hw);
+	if (!b)
+		return false;
+	s->allocbits = b;
+	s->markbits = b + n;
+	s->freedbits = b + 2 * n;
+	s->heapbits = hw ? b + 3 * n : NULL;
+	return true;
+}
+
+static u64 *span_bits_block(struct mspan *s)
+{
+	return MIN(s->allocbits, s->markbits);	// NULL if it has none
+}
+
 void mheap_meta_stats(u64 *mspan_inuse, u64 *mspan_sys, u64 *gc_sys)
 {
 	spin_lock(&heap.lock);
@@ -304,19 +332,22 @@ static bool split(struct mspan *s, u64 head, struct mspan **lo, struct mspan **h
 	return true;
 }
 
-// take_locked: npages backed pages off the free lists, BUSY; NULL with
-// *why set. Heap lock held.
-static struct mspan *take_locked(u64 npages, const char **why)
+// take_locked: npages backed pages off the free lists (growing the range
+// if none fit and may_grow), BUSY; NULL with *why set. Heap lock held.
+static struct mspan *take_locked(u64 npages, bool may_grow, const char **why)
 {
 	if (npages == 0 || npages > (PLAT_HEAP_SIZE >> HEAP_PAGE_SHIFT)) {
 		*why = "allocation larger than the heap range";
 		return NULL;
 	}
 	struct mspan *s = find_free(npages);
-	if (!s && grow(npages, why))
+	if (!s && may_grow && grow(npages, why))
 		s = find_free(npages);
-	if (!s)
+	if (!s) {
+		if (!may_grow)
+			*why = "no free run that large";
 		return NULL;
+	}
 	list_remove(&s->link);
 	if (s->npages > npages) {
 		struct mspan *rest;
@@ -354,7 +385,7 @@ static void use_locked(struct mspan *s)
 struct mspan *mheap_take(u64 npages, const char **why)
 {
 	spin_lock(&heap.lock);
-	struct mspan *s = take_locked(npages, why);
+	struct mspan *s = take_locked(npages, true, why);
 	spin_unlock(&heap.lock);
 	return s;
 }
@@ -366,28 +397,45 @@ void mheap_use(struct mspan *s)
 	spin_unlock(&heap.lock);
 }
 
-// mheap_alloc: take and use under one hold of the lock (every span a
-// class grows comes this way).
-struct mspan *mheap_alloc(u64 npages, const char **why)
+// mheap_alloc_n: take and use under one hold of the lock (every span a
+// class grows comes this way). The n spans are cut from one run taken
+// whole, so a class growing by several pays for one search and one hold
+// of the lock. If no free run of n fits, one span is taken alone: the
+// range grows for that, never for the rest of a batch.
+u64 mheap_alloc_n(u64 npages, u64 n, struct mspan **out, const char **why)
 {
 	spin_lock(&heap.lock);
-	struct mspan *s = take_locked(npages, why);
-	if (s)
+	struct mspan *run = n > 1 ? take_locked(npages * n, false, why) : NULL;
+	if (!run)
+		run = take_locked(npages, true, why);
+	u64 got = 0;
+	while (run) {
+		struct mspan *s = run;
+		run = NULL;
+		if (s->npages > npages) {
+			if (!split(s, npages, &s, &run)) {
+				merge_free(s);	// the whole rest goes back
+				break;
+			}
+			// split leaves both parts FREE; they are ours, not the
+			// free lists': BUSY until use_locked.
+			__atomic_store_n(&s->state, SPAN_BUSY, __ATOMIC_RELAXED);
+			__atomic_store_n(&run->state, SPAN_BUSY, __ATOMIC_RELAXED);
+		}
 		use_locked(s);
+		out[got++] = s;
+	}
 	spin_unlock(&heap.lock);
-	return s;
+	return got;
 }
 
 void mheap_free(struct mspan *s)
 {
-	u64 *old_alloc = s->allocbits;
+	u64 *bits = span_bits_block(s);
 	__atomic_store_n(&s->published, false, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->allocbits, NULL, __ATOMIC_RELAXED);	// lookups racing this see NULL or old bits
-	bits_free(old_alloc, s->bitwords);
-	bits_free(s->markbits, s->bitwords);
-	bits_free(s->freedbits, s->bitwords);
+	bits_free(bits, 3 * s->bitwords + span_heapwords(s, s->heapbits != NULL));
 	bits_free(s->checkbits, s->bitwords);
-	bits_free(s->heapbits, (u32)(s->npages * (HEAP_PAGE_SIZE / 64 / 8)));
 	s->allocbits = s->markbits = s->freedbits = s->heapbits = s->checkbits = NULL;
 	spin_lock(&heap.lock);
 	if (s->state != SPAN_INUSE)
