@@ -35,10 +35,12 @@
 //      (gc_type.spanclass).
 //   4. The cached span is full: the next word of allocation bits, else
 //      the mcache gives the span back to its mcentral and takes one with
-//      free objects (one hold of the mcentral lock for both), else the
-//      mcentral makes some from the page heap (heap lock): up to 64 KiB
-//      of spans cut from one free run, the rest left on the class's
-//      lists for the next refills (mcentral.c grow). That may grow the
+//      free objects: one of this CPU's spares for the class, with no
+//      lock (the full span goes on a per-CPU chain too; both reach the
+//      class's lists when the cache is flushed), else one from the
+//      mcentral (its lock), else the mcentral makes some from the page
+//      heap (heap lock): up to 64 KiB of spans cut from one free run,
+//      the rest this CPU's spares (mcentral.c grow). That may grow the
 //      heap range and back pages with frames.
 //   5. n > 32 KiB: a span of its own straight from the page heap,
 //      zeroed (if dirty) while still BUSY, before step 1's region.
@@ -210,12 +212,32 @@ static struct mspan *mcache_detach(struct mcache *c, u8 sc)
 	return s;
 }
 
-// mcache_refill: gives the full current span of class sc back and takes
-// one with free objects, under one hold of the class's lock. Preemption
-// disabled.
+#define MCACHE_FULL_MAX 8
+
+// flush_full: the spans of c's full chain onto their classes' lists.
+// Mostly of one class, so the class lock's line stays here between them.
+static void flush_full(struct mcache *c)
+{
+	for (struct mspan *s = c->full; s; s = s->cache_next)
+		mcentral_uncache_span(&heap.central[s->spanclass], s);
+	c->full = NULL;
+	c->nfull = 0;
+}
+
+// mcache_refill: gives the full current span of class sc back (to the
+// cache's full chain, for its class's lists later) and takes one with
+// free objects. Preemption disabled.
 static struct mspan *mcache_refill(struct mcache *c, u8 sc, const char **why)
 {
-	struct mspan *s = mcentral_cache_span(&heap.central[sc], mcache_detach(c, sc), why);
+	struct mspan *old = mcache_detach(c, sc);
+	if (old) {
+		if (c->nfull == MCACHE_FULL_MAX)
+			flush_full(c);
+		old->cache_next = c->full;
+		c->full = old;
+		c->nfull++;
+	}
+	struct mspan *s = mcentral_cache_span(&heap.central[sc], &c->spare[sc], why);
 	if (!s)
 		return NULL;
 	u32 unused = s->nelems - s->alloccount;
@@ -668,9 +690,14 @@ size_t gc_object_size(const void *p)
 
 void mcache_flush(struct mcache *c)
 {
-	for (unsigned sc = 0; sc < NUM_SPAN_CLASSES; sc++)
+	for (unsigned sc = 0; sc < NUM_SPAN_CLASSES; sc++) {
 		if (c->alloc[sc] != &emptyspan)
 			mcentral_uncache_span(&heap.central[sc], mcache_detach(c, (u8)sc));
+		for (struct mspan *s = c->spare[sc]; s; s = s->cache_next)
+			mcentral_uncache_span(&heap.central[sc], s);
+		c->spare[sc] = NULL;
+	}
+	flush_full(c);
 	c->tiny = 0;
 	c->tinyoffset = 0;
 	__atomic_fetch_add(&heap.live, (u64)c->live_pending, __ATOMIC_RELAXED);

@@ -86,6 +86,7 @@ struct mspan {
 	const struct gc_type *largetype;	// a large scan object's type
 	struct list link;	// heap free list, mcentral set, or alone; by the owner's lock
 	struct list all_link;	// heap.inuse: every in-use span (heap lock)
+	struct mspan *cache_next;	// on a per-CPU chain (mcache spare/full): the next
 } __attribute__((aligned(64)));
 _Static_assert(__builtin_offsetof(struct mspan, heapbits) < 64, "the marker's fields share a cache line");
 _Static_assert(sizeof(struct mspan) % 64 == 0, "fixalloc slots stay cache-line aligned");
@@ -106,6 +107,17 @@ struct mcentral {
 // One per CPU. Only its CPU touches it, with preemption disabled.
 struct mcache {
 	struct mspan *alloc[NUM_SPAN_CLASSES];	// current span per class (never NULL)
+	// Spans this CPU's refills grew beyond the one they needed (spare, per
+	// class) and spans it gave back full (full, any class), chained by
+	// cache_next: a refill takes a spare and leaves the full span without
+	// the class lock. mcache_flush puts both on their classes' lists, so
+	// that with the world stopped after it every span is on a list or
+	// cached, as the sweep needs; the full chain also goes when it
+	// reaches MCACHE_FULL_MAX, which bounds what a flush in a stopped
+	// world does.
+	struct mspan *spare[NUM_SPAN_CLASSES];
+	struct mspan *full;
+	u32 nfull;		// spans on full, at most MCACHE_FULL_MAX
 	u64 tiny;		// current 16-byte tiny block, 0 if none
 	u64 tinyoffset;
 	u64 tiny_allocs;	// allocations served from tiny blocks
@@ -297,9 +309,9 @@ void heap_set_collector(const struct heap_collector *gc);
 void mcentral_init(struct mcentral *c, u8 spanclass);
 // mcentral_cache_span: a span of the class with a free object, owned by
 // the calling CPU's cache from now on; NULL with *why when none can be had.
-// old (if not NULL), the span the cache gives back, goes onto the lists
-// under the same hold of the lock.
-struct mspan *mcentral_cache_span(struct mcentral *c, struct mspan *old, const char **why);
+// The first of the chain *spare if there is one; spans grown with the one
+// returned are chained there.
+struct mspan *mcentral_cache_span(struct mcentral *c, struct mspan **spare, const char **why);
 void mcentral_uncache_span(struct mcentral *c, struct mspan *s);
 void span_refill_cache(struct mspan *s, u32 from);
 // mcentral_add_large: a new large object span joins its class's swept set.

@@ -80,11 +80,13 @@ static bool init_small(struct mspan *s, u8 sc)
 }
 
 // A class grows by up to GROW_BATCH_BYTES of spans at once, cut from one
-// free run (mheap_alloc_n): the refill that grows keeps one, the rest go
-// on the class's swept set for the next refills, which then take neither
-// the page heap's lock nor its metadata's. Spans of 64 KiB or more come
-// one at a time. Extras still unused at the next cycle's sweep go back
-// to the page heap, having nothing live.
+// free run (mheap_alloc_n): the refill that grows keeps one, the rest are
+// its CPU's spares for the next refills of the class, which then take
+// neither the page heap's lock nor the class's, and find the span and
+// its bitmaps in their own cache. Spans of 64 KiB or more come one at a
+// time. The spares go onto the class's swept set when the cache is
+// flushed (every mark termination); those a refill has not taken by the
+// next sweep have nothing live and go back to the page heap.
 #define GROW_BATCH_BYTES (64ul << 10)
 #define GROW_BATCH_MAX (GROW_BATCH_BYTES >> HEAP_PAGE_SHIFT)
 
@@ -100,9 +102,9 @@ static void zero_span(struct mspan *s)
 	}
 }
 
-// grow: a new span for c's caller, and the batch's extras on c's swept
-// set (counted in nspans; the caller counted the one it gets).
-static struct mspan *grow(struct mcentral *c, const char **why)
+// grow: a new span for c's caller, and the batch's extras chained on
+// *spare (counted in nspans; the caller counted the one it gets).
+static struct mspan *grow(struct mcentral *c, struct mspan **spare, const char **why)
 {
 	u64 npages = class_to_npages[spanclass_size(c->spanclass)];
 	struct mspan *got[GROW_BATCH_MAX];
@@ -123,10 +125,12 @@ static struct mspan *grow(struct mcentral *c, const char **why)
 	}
 	if (ready > 1) {
 		spin_lock(&c->lock);
-		for (u64 i = 1; i < ready; i++)
-			list_push_back(partial_swept(c), &got[i]->link);
 		c->nspans += ready - 1;
 		spin_unlock(&c->lock);
+		for (u64 i = ready - 1; i >= 1; i--) {
+			got[i]->cache_next = *spare;
+			*spare = got[i];
+		}
 	}
 	zero_span(got[0]);
 	return got[0];
@@ -152,20 +156,22 @@ static void put_cached(struct mcentral *c, struct mspan *s)
 // class's unswept spans are swept one by one until one has some, which
 // it keeps (Go's sweep on demand, bounded as above); failing that, a new
 // one, grown with a batch of others (grow).
-struct mspan *mcentral_cache_span(struct mcentral *c, struct mspan *old, const char **why)
+struct mspan *mcentral_cache_span(struct mcentral *c, struct mspan **spare, const char **why)
 {
-	struct mspan *s = NULL;
+	struct mspan *s = *spare;
+	if (s) {
+		*spare = s->cache_next;
+		zero_span(s);
+		cache_from_freeindex(s);
+		return s;
+	}
 	for (int swept = 0;; swept++) {
 		spin_lock(&c->lock);
-		if (old) {
-			put_cached(c, old);
-			old = NULL;
-		}
 		if (!list_empty(partial_swept(c))) {
 			s = list_entry(partial_swept(c)->next, struct mspan, link);
 			list_remove(&s->link);
 			spin_unlock(&c->lock);
-			zero_span(s);	// an extra of a grown batch
+			zero_span(s);	// a flushed spare
 			break;
 		}
 		struct mspan *u = swept < SWEEP_ON_DEMAND_MAX && (swept == 0 || !plat_preempt_requested())
@@ -175,7 +181,7 @@ struct mspan *mcentral_cache_span(struct mcentral *c, struct mspan *old, const c
 			c->nspans++;	// the span grow makes next, counted now we hold the lock
 		spin_unlock(&c->lock);
 		if (!u) {
-			s = grow(c, why);	// without the class lock: the page heap has its own
+			s = grow(c, spare, why);	// without the class lock: the page heap has its own
 			if (!s) {
 				spin_lock(&c->lock);
 				c->nspans--;
