@@ -39,7 +39,7 @@
 //      lock (the full span goes on a per-CPU chain too; both reach the
 //      class's lists when the cache is flushed), else one from the
 //      mcentral (its lock), else the mcentral makes some from the page
-//      heap (heap lock): up to 64 KiB of spans cut from one free run,
+//      heap (heap lock): up to 64 KiB of spans under one hold of it,
 //      the rest this CPU's spares (mcentral.c grow). That may grow the
 //      heap range and back pages with frames.
 //   5. n > 32 KiB: a span of its own straight from the page heap,

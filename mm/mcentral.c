@@ -79,12 +79,12 @@ static bool init_small(struct mspan *s, u8 sc)
 	return span_bits_alloc(s, !spanclass_noscan(sc) && s->elemsize <= HEAP_BITS_MAX_SIZE);
 }
 
-// A class grows by up to GROW_BATCH_BYTES of spans at once, cut from one
-// free run (mheap_alloc_n): the refill that grows keeps one, the rest are
-// its CPU's spares for the next refills of the class, which then take
-// neither the page heap's lock nor the class's, and find the span and
-// its bitmaps in their own cache. Spans of 64 KiB or more come one at a
-// time. The spares go onto the class's swept set when the cache is
+// A class grows by up to GROW_BATCH_BYTES of spans at once, under one
+// hold of the heap lock (mheap_alloc_n): the refill that grows keeps
+// one, the rest are its CPU's spares for the next refills of the class,
+// which then take neither the page heap's lock nor the class's, and find
+// the span and its bitmaps in their own cache. Spans of 64 KiB or more
+// come one at a time. The spares go onto the class's swept set when the cache is
 // flushed (every mark termination); those a refill has not taken by the
 // next sweep have nothing live and go back to the page heap.
 #define GROW_BATCH_BYTES (64ul << 10)

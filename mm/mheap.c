@@ -398,32 +398,23 @@ void mheap_use(struct mspan *s)
 }
 
 // mheap_alloc_n: take and use under one hold of the lock (every span a
-// class grows comes this way). The n spans are cut from one run taken
-// whole, so a class growing by several pays for one search and one hold
-// of the lock. If no free run of n fits, one span is taken alone: the
-// range grows for that, never for the rest of a batch.
+// class grows comes this way). Each of the n spans is taken on its own,
+// so the batch fills the smallest free runs first, as single spans would
+// (cutting it from one contiguous run passed over the backed holes the
+// sweep leaves, backed fresh pages, and left the holes to the scavenger:
+// page faults and TLB shootdowns on every cycle of a small heap). Only
+// the first may grow the range: the rest come from free runs or not at
+// all.
 u64 mheap_alloc_n(u64 npages, u64 n, struct mspan **out, const char **why)
 {
 	spin_lock(&heap.lock);
-	struct mspan *run = n > 1 ? take_locked(npages * n, false, why) : NULL;
-	if (!run)
-		run = take_locked(npages, true, why);
 	u64 got = 0;
-	while (run) {
-		struct mspan *s = run;
-		run = NULL;
-		if (s->npages > npages) {
-			if (!split(s, npages, &s, &run)) {
-				merge_free(s);	// the whole rest goes back
-				break;
-			}
-			// split leaves both parts FREE; they are ours, not the
-			// free lists': BUSY until use_locked.
-			__atomic_store_n(&s->state, SPAN_BUSY, __ATOMIC_RELAXED);
-			__atomic_store_n(&run->state, SPAN_BUSY, __ATOMIC_RELAXED);
-		}
+	for (; got < n; got++) {
+		struct mspan *s = take_locked(npages, got == 0, why);
+		if (!s)
+			break;
 		use_locked(s);
-		out[got++] = s;
+		out[got] = s;
 	}
 	spin_unlock(&heap.lock);
 	return got;
