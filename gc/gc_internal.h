@@ -29,6 +29,12 @@ struct gc_origin {
 #define MARK_AHEAD 8
 _Static_assert((MARK_AHEAD & (MARK_AHEAD - 1)) == 0, "the ring's index wraps modulo a power of two");
 
+// Grey objects popped from the work buffer wait this many more pops
+// before they are scanned (mark.c, scan_ahead), so the loads of their
+// memory overlap; a power of two.
+#define SCAN_AHEAD 8
+_Static_assert((SCAN_AHEAD & (SCAN_AHEAD - 1)) == 0, "the ring's index wraps modulo a power of two");
+
 // Per-CPU mark state, used with preemption disabled by whoever runs on
 // that CPU (worker, assisting thread, write barrier).
 struct gcw {
@@ -44,6 +50,10 @@ struct gcw {
 	u32 ahead_next;		// slot of the next find (mod MARK_AHEAD)
 	u64 ahead[MARK_AHEAD];
 	struct mspan *ahead_span[MARK_AHEAD];
+	// Popped grey objects not scanned yet, a ring by pop order (0: a free
+	// slot); empty outside gcw_drain.
+	u32 scan_next;		// slot of the next pop (mod SCAN_AHEAD)
+	u64 scan_ring[SCAN_AHEAD];
 } __attribute__((aligned(64)));
 
 extern struct gcw gcws[MAX_CPUS];

@@ -77,34 +77,6 @@ static void gcw_put(struct gcw *w, u64 obj)
 	b->obj[b->n++] = obj;
 }
 
-// Prefetch distances in objects popped: a marker spends most of its time
-// waiting for cache misses (objects are scattered over the heap), so the
-// loads for the object popped PREFETCH_AHEAD steps from now start early:
-// its span struct twice as far ahead, then, with the struct in the cache,
-// the object itself and its word of pointer bits.
-#define PREFETCH_AHEAD 4
-
-static inline void prefetch_grey(const struct wbuf *b)
-{
-	if (b->n >= 2 * PREFETCH_AHEAD) {
-		struct mspan *s = span_of(b->obj[b->n - 2 * PREFETCH_AHEAD]);
-		if (s)
-			__builtin_prefetch(s);
-	}
-	if (b->n >= PREFETCH_AHEAD) {
-		u64 next = b->obj[b->n - PREFETCH_AHEAD];
-		__builtin_prefetch((void *)next);
-		struct mspan *s = span_of(next);
-		// Only published spans' fields are read (an object of another
-		// could not be grey); a prefetch of a stale word is harmless.
-		if (s && span_usable(s)) {
-			const u64 *hb = __atomic_load_n(&s->heapbits, __ATOMIC_RELAXED);
-			if (hb && s->elemsize <= HEAP_BITS_MAX_SIZE)
-				__builtin_prefetch(&hb[(next - s->base) / 8 / 64]);
-		}
-	}
-}
-
 static bool gcw_get(struct gcw *w, u64 *obj)
 {
 	struct wbuf *b = w->cur;
@@ -115,18 +87,21 @@ static bool gcw_get(struct gcw *w, u64 *obj)
 		b = w->cur = f;
 	}
 	*obj = b->obj[--b->n];
-	prefetch_grey(b);
 	return true;
 }
 
 void gcw_flush(struct gcw *w)
 {
-	// Outside gcw_drain the ring is empty (a pointer left there would
-	// never be marked).
+	// Outside gcw_drain the rings are empty (a pointer left there would
+	// never be marked, an object never scanned).
 	for (u32 i = 0; i < MARK_AHEAD; i++)
 		if (w->ahead[i])
 			panic("gcw_flush: gcw %ld's mark-ahead ring still holds %#lx (slot %u), cycle %u",
 			      w - gcws, w->ahead[i], i, gc_cycle);
+	for (u32 i = 0; i < SCAN_AHEAD; i++)
+		if (w->scan_ring[i])
+			panic("gcw_flush: gcw %ld's scan-ahead ring still holds %#lx (slot %u), cycle %u",
+			      w - gcws, w->scan_ring[i], i, gc_cycle);
 	struct wbuf *b = w->cur;
 	if (!b)
 		return;
@@ -222,7 +197,7 @@ void mark_word(struct gcw *w, u64 v)
 // Checkmark passes mark at once (they report each pointer's origin).
 
 // prefetch_mark_word: the word of mark bits of v in s. Only a published
-// span's fields are read (as in prefetch_grey), atomically since s may be
+// span's fields are read (as in prefetch_heapbits), atomically since s may be
 // changing state meanwhile: a prefetch of a stale word is harmless.
 static inline void prefetch_mark_word(const struct mspan *s, u64 v)
 {
@@ -369,6 +344,55 @@ static void gcw_balance(struct gcw *w)
 	gc_work_available();
 }
 
+// Scanning ahead. A marker spends most of its time waiting for cache
+// misses: the objects it pops are scattered over the heap, and a pop
+// usually takes what the last scan pushed, so a prefetch down the stack
+// rarely reaches an object before it is scanned. Instead each popped
+// object joins a ring of SCAN_AHEAD; its memory and span struct are
+// prefetched then, its word of pointer bits half way round (the struct
+// is in the cache by then), and it is scanned when it leaves.
+
+// prefetch_heapbits: the word of pointer bits of b. Only a published
+// span's fields are read (an object of another could not be grey); a
+// prefetch of a stale word is harmless.
+static inline void prefetch_heapbits(u64 b)
+{
+	struct mspan *s = span_of(b);
+	if (s && span_usable(s)) {
+		const u64 *hb = __atomic_load_n(&s->heapbits, __ATOMIC_RELAXED);
+		if (hb && s->elemsize <= HEAP_BITS_MAX_SIZE)
+			__builtin_prefetch(&hb[(b - s->base) / 8 / 64]);
+	}
+}
+
+// scan_ahead: b joins the ring; the object that leaves it (popped
+// SCAN_AHEAD pops ago), or 0 while the ring fills.
+static inline u64 scan_ahead(struct gcw *w, u64 b)
+{
+	u32 i = w->scan_next++ % SCAN_AHEAD;
+	u64 out = w->scan_ring[i], half = w->scan_ring[(i + SCAN_AHEAD / 2) % SCAN_AHEAD];
+	w->scan_ring[i] = b;
+	__builtin_prefetch((void *)b);
+	__builtin_prefetch(span_of(b));
+	if (half)
+		prefetch_heapbits(half);
+	return out;
+}
+
+// scan_ahead_take: the oldest object in the ring, taken out; 0 if none.
+static u64 scan_ahead_take(struct gcw *w)
+{
+	for (u32 k = 0; k < SCAN_AHEAD; k++) {
+		u32 i = (w->scan_next + k) % SCAN_AHEAD;
+		u64 b = w->scan_ring[i];
+		if (b) {
+			w->scan_ring[i] = 0;
+			return b;
+		}
+	}
+	return 0;
+}
+
 u64 gcw_drain(struct gcw *w, u64 budget)
 {
 	u64 start = w->scan_work, b;
@@ -376,11 +400,18 @@ u64 gcw_drain(struct gcw *w, u64 budget)
 		if (w->scan_work - start >= budget)
 			break;
 		if (!gcw_get(w, &b)) {
-			// The ring may hold pointers to objects still to scan.
+			// The mark-ahead ring may hold pointers to objects still
+			// to scan; the scan-ahead ring, objects.
 			mark_ahead_flush(w);
-			if (!gcw_get(w, &b))
-				break;
+			if (!gcw_get(w, &b)) {
+				if (!(b = scan_ahead_take(w)))
+					break;
+				goto scan;
+			}
 		}
+		if (!(b = scan_ahead(w, b)))
+			continue;	// (at most SCAN_AHEAD pops while the ring fills)
+scan:
 		scan_object(w, b);
 		gcw_balance(w);
 		// A stop of the world (or the scheduler) is waiting for this
@@ -389,6 +420,9 @@ u64 gcw_drain(struct gcw *w, u64 budget)
 		if (plat_preempt_requested())
 			break;
 	}
+	// The ring is empty outside: its objects are grey, in no buffer.
+	while ((b = scan_ahead_take(w)) != 0)
+		scan_object(w, b);
 	mark_ahead_flush(w);
 	return w->scan_work - start;
 }
