@@ -103,12 +103,17 @@ static void zero_span(struct mspan *s)
 }
 
 // grow: a new span for c's caller, and the batch's extras chained on
-// *spare (counted in nspans; the caller counted the one it gets).
+// *spare (counted in nspans; the caller counted the one it gets). While
+// the class still has spans to sweep (the refill gave up sweeping them
+// after SWEEP_ON_DEMAND_MAX), it grows by one: spares would be taken
+// before those spans are swept, and the heap would grow ahead of what
+// the sweep is about to free.
 static struct mspan *grow(struct mcentral *c, struct mspan **spare, const char **why)
 {
 	u64 npages = class_to_npages[spanclass_size(c->spanclass)];
+	u64 batch = __atomic_load_n(&c->unswept, __ATOMIC_RELAXED) ? 1 : GROW_BATCH_BYTES / (npages << HEAP_PAGE_SHIFT);
 	struct mspan *got[GROW_BATCH_MAX];
-	u64 n = mheap_alloc_n(npages, MAX(GROW_BATCH_BYTES / (npages << HEAP_PAGE_SHIFT), 1), got, why);
+	u64 n = mheap_alloc_n(npages, MAX(batch, 1), got, why);
 	u64 ready = 0;
 	for (u64 i = 0; i < n; i++) {
 		if (!init_small(got[i], c->spanclass)) {
