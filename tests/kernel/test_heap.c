@@ -2,7 +2,8 @@
 // non-overlapping objects found again from interior pointers; the tiny
 // allocator packs; scan/noscan selection and pointer bits follow the
 // type; all CPUs allocate at once without handing an object out twice;
-// refills reach the page heap; exhaustion fails cleanly; MemStats add up;
+// refills reach the page heap, and spans grown in a batch fill one-page
+// holes first; exhaustion fails cleanly; MemStats add up;
 // metadata stays off the heap; scavenging gives frames back.
 
 #include "kernel/percpu.h"
@@ -340,6 +341,63 @@ KTEST_NOGC(heap, refills_reach_the_page_heap)
 		heap_test_free(objs[i]);
 	heap_test_collect();
 	KT_EXPECT_EQ(t, heap.central[make_spanclass(size_to_class(4096), true)].nspans, spans0);
+	check_heap(t);
+}
+
+// A class that grows takes several spans at once (mm/mcentral.c grow);
+// each must come from the smallest free run that fits, as a single span
+// would: one-page holes left between live spans are used before fresh
+// or larger runs (cutting a batch from one contiguous run passed over
+// them, and the scavenger then released them while fresh pages faulted
+// in).
+#define HOLES 96
+#define SMALL_SPANS 16
+
+static u64 one_page_free_runs(void)
+{
+	u64 n = 0;
+	spin_lock(&heap.lock);
+	list_for_each(e, &heap.free[1])
+		n++;
+	spin_unlock(&heap.lock);
+	return n;
+}
+
+KTEST_NOGC(heap, grown_spans_fill_one_page_holes_first)
+{
+	unsigned big = size_to_class(8192), small = size_to_class(64);
+	KT_ASSERT(t, class_to_npages[big] == 1 && class_to_nobjs[big] == 1 && class_to_npages[small] == 1,
+		  "the classes of 8 KiB and 64 B no longer have one-page spans");
+	heap_test_collect();
+	static void *big_objs[2 * HOLES];
+	for (int i = 0; i < 2 * HOLES; i++) {
+		big_objs[i] = gc_alloc_noscan(8192);
+		KT_ASSERT(t, big_objs[i], "%s", gc_alloc_error());
+	}
+	for (int i = 0; i < HOLES; i++)	// every other one: one-page holes between live spans
+		heap_test_free(big_objs[2 * i + 1]);
+	heap_test_collect();
+	u64 runs0 = one_page_free_runs(), sys0 = heap.pages_sys;
+	// (The last may join a free run after it.)
+	KT_ASSERT(t, runs0 >= HOLES - 1, "%lu one-page free runs after freeing %d one-page spans apart", runs0,
+		  HOLES);
+	// Two batches' worth of spans of 64-byte objects: each takes a hole.
+	static void *objs[SMALL_SPANS * 128];
+	u32 n = SMALL_SPANS * class_to_nobjs[small];
+	KT_ASSERT(t, n <= sizeof(objs) / sizeof(objs[0]), "%u objects per span of 64 B", class_to_nobjs[small]);
+	for (u32 i = 0; i < n; i++) {
+		objs[i] = gc_alloc_noscan(64);
+		KT_ASSERT(t, objs[i], "%s", gc_alloc_error());
+	}
+	u64 runs1 = one_page_free_runs();
+	KT_EXPECT(t, runs1 + SMALL_SPANS <= runs0, "%d spans grown took %lu of %lu one-page free runs", SMALL_SPANS,
+		  runs0 - runs1, runs0);
+	KT_EXPECT_EQ(t, heap.pages_sys, sys0);
+	for (u32 i = 0; i < n; i++)
+		heap_test_free(objs[i]);
+	for (int i = 0; i < HOLES; i++)
+		heap_test_free(big_objs[2 * i]);
+	heap_test_collect();
 	check_heap(t);
 }
 
