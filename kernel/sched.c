@@ -263,15 +263,21 @@ static void __noreturn idle_loop(void)
 	for (;;) {
 		cli();
 		struct cpu *c = this_cpu();
-		if (c->pending || c->rq.nr || stealable(c)) {
-			schedule();
-			sti();
-			continue;
-		}
-		// Halted, this CPU counts as stopped for a stop of the world.
+		// In this loop, halted or not, the CPU runs nothing a stop of
+		// the world must wait for: it counts as stopped (stw_idle) until
+		// it leaves to run a thread, and parks then if a stop is on. A
+		// stop need not wait for its IPI, which under TCG has landed
+		// 25-60 us after it was sent to a CPU just switched here from a
+		// thread that blocked.
 		if (!stw_idle_enter()) {
 			sti();
 			continue;	// it parked for one instead
+		}
+		if (c->pending || c->rq.nr || stealable(c)) {
+			stw_idle_exit();	// (parks first if a stop is on)
+			schedule();
+			sti();
+			continue;
 		}
 		// sti takes effect after the next instruction, so no interrupt
 		// can slip in between the check above and the halt.

@@ -36,11 +36,12 @@ u64 stw_begin(void);
 u64 stw_end(void);
 // stw_park: this CPU's side of the rendezvous (interrupts off).
 void stw_park(void);
-// A halted idle CPU runs nothing until an interrupt, so a stop of the
-// world neither waits for it nor wakes it: it counts as stopped between
-// stw_idle_enter (false: a stop is on, and this CPU has parked for it
-// instead of halting) and stw_idle_exit, which parks if a stop is on.
-// Both with interrupts off; stw_idle_exit before anything may schedule.
+// A CPU in its idle loop (halted or not) runs nothing a stop must wait
+// for, so a stop of the world neither waits for it nor wakes it: it
+// counts as stopped between stw_idle_enter (false: a stop is on, and
+// this CPU has parked for it instead) and stw_idle_exit, which parks if
+// a stop is on. Both with interrupts off; stw_idle_exit before anything
+// may schedule.
 bool stw_idle_enter(void);
 void stw_idle_exit(void);
 
