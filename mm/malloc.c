@@ -214,12 +214,13 @@ static struct mspan *mcache_detach(struct mcache *c, u8 sc)
 
 #define MCACHE_FULL_MAX 8
 
-// flush_full: the spans of c's full chain onto their classes' lists.
-// Mostly of one class, so the class lock's line stays here between them.
+// flush_full: the spans of c's full chain onto their classes' lists,
+// one hold of a class's lock for each run of the chain in one class
+// (mostly the whole chain).
 static void flush_full(struct mcache *c)
 {
-	for (struct mspan *s = c->full; s; s = s->cache_next)
-		mcentral_uncache_span(&heap.central[s->spanclass], s);
+	for (struct mspan *s = c->full; s;)
+		s = mcentral_uncache_chain(&heap.central[s->spanclass], s);
 	c->full = NULL;
 	c->nfull = 0;
 }
@@ -244,6 +245,7 @@ static struct mspan *mcache_refill(struct mcache *c, u8 sc, const char **why)
 	c->small_alloc_count[spanclass_size(sc)] += unused;
 	mcache_add_live(c, (i64)unused * s->elemsize);
 	c->alloc[sc] = s;
+	c->used[sc / 64] |= 1ull << (sc % 64);
 	return s;
 }
 
@@ -690,13 +692,22 @@ size_t gc_object_size(const void *p)
 
 void mcache_flush(struct mcache *c)
 {
-	for (unsigned sc = 0; sc < NUM_SPAN_CLASSES; sc++) {
-		if (c->alloc[sc] != &emptyspan)
-			mcentral_uncache_span(&heap.central[sc], mcache_detach(c, (u8)sc));
-		for (struct mspan *s = c->spare[sc]; s; s = s->cache_next)
-			mcentral_uncache_span(&heap.central[sc], s);
-		c->spare[sc] = NULL;
-	}
+	u64 used[sizeof(c->used) / 8];
+	memcpy(used, c->used, sizeof(used));
+	memset(c->used, 0, sizeof(c->used));
+	for (unsigned k = 0; k < sizeof(used) / 8; k++)
+		for (u64 bits = used[k]; bits; bits &= bits - 1) {
+			u8 sc = (u8)(k * 64 + (unsigned)__builtin_ctzll(bits));
+			// The current span and the spares, in one hold of the lock.
+			struct mspan *s = mcache_detach(c, sc);
+			if (s)
+				s->cache_next = c->spare[sc];
+			else
+				s = c->spare[sc];
+			if (s)
+				mcentral_uncache_chain(&heap.central[sc], s);
+			c->spare[sc] = NULL;
+		}
 	flush_full(c);
 	c->tiny = 0;
 	c->tinyoffset = 0;
@@ -704,10 +715,12 @@ void mcache_flush(struct mcache *c)
 	__atomic_store_n(&c->live_pending, 0, __ATOMIC_RELAXED);
 	c->trigger_due = false;	// the cycle ending now paces the next one afresh
 	spin_lock(&heap.lock);
-	for (unsigned i = 0; i < NUM_SIZE_CLASSES; i++) {
-		heap.small_alloc_count[i] += c->small_alloc_count[i];
-		c->small_alloc_count[i] = 0;
-	}
+	for (unsigned k = 0; k < sizeof(used) / 8; k++)
+		for (u64 bits = used[k]; bits; bits &= bits - 1) {
+			unsigned i = spanclass_size((u8)(k * 64 + (unsigned)__builtin_ctzll(bits)));
+			heap.small_alloc_count[i] += c->small_alloc_count[i];	// (0 the second time, scan and noscan)
+			c->small_alloc_count[i] = 0;
+		}
 	heap.tiny_allocs += c->tiny_allocs;
 	c->tiny_allocs = 0;
 	spin_unlock(&heap.lock);

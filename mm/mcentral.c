@@ -204,11 +204,13 @@ struct mspan *mcentral_cache_span(struct mcentral *c, struct mspan **spare, cons
 	return s;
 }
 
-void mcentral_uncache_span(struct mcentral *c, struct mspan *s)
+struct mspan *mcentral_uncache_chain(struct mcentral *c, struct mspan *s)
 {
 	spin_lock(&c->lock);
-	put_cached(c, s);
+	for (; s && s->spanclass == c->spanclass; s = s->cache_next)
+		put_cached(c, s);	// (on s->link: the chain stays intact)
 	spin_unlock(&c->lock);
+	return s;
 }
 
 static u32 popcount_bits(const u64 *w, u32 nbits)
