@@ -52,7 +52,7 @@ struct cpu {
 	struct mcache *mcache;		// %gs:32: the heap's cache of this CPU (mm/malloc.c)
 	bool online;
 	int irq_depth;			// > 0 inside an interrupt handler (not exceptions)
-	int stw_idle;			// halted in the idle loop: stopped, for a stop of the world (atomic)
+	int stw_idle;			// in the idle loop (halted or not): stopped, for a stop of the world (atomic)
 
 	struct thread *idle;		// runs when the run queue is empty; halts
 	struct runqueue rq;
