@@ -51,9 +51,10 @@ struct gcw {
 	u64 ahead[MARK_AHEAD];
 	struct mspan *ahead_span[MARK_AHEAD];
 	// Popped grey objects not scanned yet, a ring by pop order (0: a free
-	// slot); empty outside gcw_drain.
+	// slot), with their spans; empty outside gcw_drain.
 	u32 scan_next;		// slot of the next pop (mod SCAN_AHEAD)
 	u64 scan_ring[SCAN_AHEAD];
+	struct mspan *scan_span[SCAN_AHEAD];
 } __attribute__((aligned(64)));
 
 extern struct gcw gcws[MAX_CPUS];

@@ -286,9 +286,9 @@ static void scan_typed(struct gcw *w, const struct gc_type *t, u64 base, u64 lo,
 		}
 }
 
-static void scan_object(struct gcw *w, u64 b)
+// scan_object: the grey object (or oblet) b, of span s.
+static void scan_object(struct gcw *w, struct mspan *s, u64 b)
 {
-	struct mspan *s = span_of(b);
 	if (spanclass_size(s->spanclass) == 0) {	// large: b is the object or one of its oblets
 		u64 size = s->npages << HEAP_PAGE_SHIFT, end = s->base + size;
 		if (b == s->base)
@@ -317,7 +317,7 @@ void scan_object_contents(struct gcw *w, u64 obj)
 {
 	struct mspan *s = span_of(obj);
 	if (s && !spanclass_noscan(s->spanclass))
-		scan_object(w, obj);
+		scan_object(w, s, obj);
 	mark_ahead_flush(w);
 }
 
@@ -352,13 +352,12 @@ static void gcw_balance(struct gcw *w)
 // prefetched then, its word of pointer bits half way round (the struct
 // is in the cache by then), and it is scanned when it leaves.
 
-// prefetch_heapbits: the word of pointer bits of b. Only a published
+// prefetch_heapbits: the word of pointer bits of b in s. Only a published
 // span's fields are read (an object of another could not be grey); a
 // prefetch of a stale word is harmless.
-static inline void prefetch_heapbits(u64 b)
+static inline void prefetch_heapbits(const struct mspan *s, u64 b)
 {
-	struct mspan *s = span_of(b);
-	if (s && span_usable(s)) {
+	if (span_usable(s)) {
 		const u64 *hb = __atomic_load_n(&s->heapbits, __ATOMIC_RELAXED);
 		if (hb && s->elemsize <= HEAP_BITS_MAX_SIZE)
 			__builtin_prefetch(&hb[(b - s->base) / 8 / 64]);
@@ -366,27 +365,32 @@ static inline void prefetch_heapbits(u64 b)
 }
 
 // scan_ahead: b joins the ring; the object that leaves it (popped
-// SCAN_AHEAD pops ago), or 0 while the ring fills.
-static inline u64 scan_ahead(struct gcw *w, u64 b)
+// SCAN_AHEAD pops ago) with its span in *sp, or 0 while the ring fills.
+static inline u64 scan_ahead(struct gcw *w, u64 b, struct mspan **sp)
 {
-	u32 i = w->scan_next++ % SCAN_AHEAD;
-	u64 out = w->scan_ring[i], half = w->scan_ring[(i + SCAN_AHEAD / 2) % SCAN_AHEAD];
+	u32 i = w->scan_next++ % SCAN_AHEAD, half = (i + SCAN_AHEAD / 2) % SCAN_AHEAD;
+	u64 out = w->scan_ring[i];
+	*sp = w->scan_span[i];
+	struct mspan *s = span_of(b);	// (a grey object's span stays in use until the sweep)
 	w->scan_ring[i] = b;
+	w->scan_span[i] = s;
 	__builtin_prefetch((void *)b);
-	__builtin_prefetch(span_of(b));
-	if (half)
-		prefetch_heapbits(half);
+	__builtin_prefetch(s);
+	if (w->scan_ring[half])
+		prefetch_heapbits(w->scan_span[half], w->scan_ring[half]);
 	return out;
 }
 
-// scan_ahead_take: the oldest object in the ring, taken out; 0 if none.
-static u64 scan_ahead_take(struct gcw *w)
+// scan_ahead_take: the oldest object in the ring, taken out, with its
+// span in *sp; 0 if none.
+static u64 scan_ahead_take(struct gcw *w, struct mspan **sp)
 {
 	for (u32 k = 0; k < SCAN_AHEAD; k++) {
 		u32 i = (w->scan_next + k) % SCAN_AHEAD;
 		u64 b = w->scan_ring[i];
 		if (b) {
 			w->scan_ring[i] = 0;
+			*sp = w->scan_span[i];
 			return b;
 		}
 	}
@@ -396,6 +400,7 @@ static u64 scan_ahead_take(struct gcw *w)
 u64 gcw_drain(struct gcw *w, u64 budget)
 {
 	u64 start = w->scan_work, b;
+	struct mspan *s;
 	for (;;) {
 		if (w->scan_work - start >= budget)
 			break;
@@ -404,15 +409,15 @@ u64 gcw_drain(struct gcw *w, u64 budget)
 			// to scan; the scan-ahead ring, objects.
 			mark_ahead_flush(w);
 			if (!gcw_get(w, &b)) {
-				if (!(b = scan_ahead_take(w)))
+				if (!(b = scan_ahead_take(w, &s)))
 					break;
 				goto scan;
 			}
 		}
-		if (!(b = scan_ahead(w, b)))
+		if (!(b = scan_ahead(w, b, &s)))
 			continue;	// (at most SCAN_AHEAD pops while the ring fills)
 scan:
-		scan_object(w, b);
+		scan_object(w, s, b);
 		gcw_balance(w);
 		// A stop of the world (or the scheduler) is waiting for this
 		// CPU: stop here, after at least one object so the caller
@@ -421,8 +426,8 @@ scan:
 			break;
 	}
 	// The ring is empty outside: its objects are grey, in no buffer.
-	while ((b = scan_ahead_take(w)) != 0)
-		scan_object(w, b);
+	while ((b = scan_ahead_take(w, &s)) != 0)
+		scan_object(w, s, b);
 	mark_ahead_flush(w);
 	return w->scan_work - start;
 }
