@@ -79,8 +79,8 @@
 // charged per CPU, 4 KiB at a time, to the thread that completes the
 // batch (mm/malloc.c). A thread pays with its own work, the workers'
 // surplus (credit), or by waiting for credit. The CPU limiter turns
-// assists off while GC has used more than 50% of all CPUs over the last
-// 200 ms x CPUs of GC time.
+// assists off once GC has used 200 ms x CPUs more than 50% of all CPUs,
+// and on again when 10% of that excess has drained (gc_internal.h).
 
 #include "gc/gc_internal.h"
 #include "kernel/cmdline.h"
@@ -143,8 +143,10 @@ static struct {
 	struct spinlock lim_lock;
 	u64 lim_bucket, lim_last_ns, lim_last_cpu;
 	int lim_on;		// assists are off (read racily)
+	bool lim_full;		// what the bucket says (gc_limiter_step)
+	bool lim_hold;		// on whatever the bucket says (gc_limiter_hold)
 	u64 lim_engaged;	// times it turned on (lim_lock; read unlocked)
-	u64 assists;		// assist calls that did work or tried (atomic)
+	u64 assists;		// assists the limiter let pay: work, credit or a wait (atomic)
 	// Statistics (MemStats), written by the gc thread with the world stopped.
 	u64 num_gc, num_forced, pause_total, last_gc, next_gc;
 	u64 pause_ns[256], pause_end[256];
@@ -169,37 +171,61 @@ static struct {
 	.lim_lock = SPINLOCK_INIT("gc cpu limiter"),
 };
 
-#define LIMITER_PERCENT 50		// GC may use at most this much of all CPUs
-#define LIMITER_WINDOW_NS 200000000ul	// bucket capacity per CPU (Go: 1 s)
 #define LIMIT_HEADROOM_PERCENT 3	// of the memory limit, kept free
 
-bool gc_limiter_step(u64 *bucket, u64 gc_ns, u64 dt_ns, unsigned ncpus)
+bool gc_limiter_step(u64 *bucket, bool on, u64 gc_ns, u64 dt_ns, unsigned ncpus)
 {
 	u64 cap = LIMITER_WINDOW_NS * ncpus;
 	u64 drain = dt_ns * ncpus * LIMITER_PERCENT / 100;
 	u64 b = *bucket + gc_ns;
 	b = b > drain ? b - drain : 0;
 	*bucket = MIN(b, cap);
-	return *bucket >= cap;
+	return *bucket >= cap || (on && *bucket > cap / 100 * LIMITER_RELEASE_PERCENT);
 }
 
-// limiter_update: feeds the GC CPU time since the last update to the
-// bucket (gc_limiter_step). At most once a millisecond.
+// limiter_advance: feeds the GC CPU time since the last update to the
+// bucket (gc_limiter_step). lim_lock held. The time is read under it:
+// read before, a CPU that lost the race to one with a later clock would
+// step the bucket by a negative (wrapped, huge) interval and empty it.
+static void limiter_advance(void)
+{
+	u64 now = nanotime(), cpu = __atomic_load_n(&gc.cpu_ns, __ATOMIC_RELAXED);
+	gc.lim_full = gc_limiter_step(&gc.lim_bucket, gc.lim_full, cpu - gc.lim_last_cpu, now - gc.lim_last_ns,
+				      plat_ncpus());
+	bool on = gc.lim_full || gc.lim_hold;
+	__atomic_store_n(&gc.lim_last_ns, now, __ATOMIC_RELAXED);	// limiter_update reads it unlocked
+	gc.lim_last_cpu = cpu;
+	if (on && !gc.lim_on)	// (an atomic store: gc_limiter_engaged reads it unlocked)
+		__atomic_store_n(&gc.lim_engaged, gc.lim_engaged + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&gc.lim_on, on, __ATOMIC_RELAXED);
+}
+
+// limiter_update: limiter_advance at most once a millisecond.
 static void limiter_update(void)
 {
-	u64 now = nanotime();
-	if (now - __atomic_load_n(&gc.lim_last_ns, __ATOMIC_RELAXED) < 1000000)
+	if (nanotime() - __atomic_load_n(&gc.lim_last_ns, __ATOMIC_RELAXED) < 1000000)
 		return;
 	bool f = spin_lock_irqsave(&gc.lim_lock);
-	u64 dt = now - gc.lim_last_ns, cpu = __atomic_load_n(&gc.cpu_ns, __ATOMIC_RELAXED);
-	if (dt >= 1000000) {
-		int on = gc_limiter_step(&gc.lim_bucket, cpu - gc.lim_last_cpu, dt, plat_ncpus());
-		__atomic_store_n(&gc.lim_last_ns, now, __ATOMIC_RELAXED);	// read unlocked above
-		gc.lim_last_cpu = cpu;
-		if (on && !gc.lim_on)	// (an atomic store: gc_limiter_engaged reads it unlocked)
-			__atomic_store_n(&gc.lim_engaged, gc.lim_engaged + 1, __ATOMIC_RELAXED);
-		__atomic_store_n(&gc.lim_on, on, __ATOMIC_RELAXED);
-	}
+	if (nanotime() - gc.lim_last_ns >= 1000000)	// nobody did it meanwhile
+		limiter_advance();
+	spin_unlock_irqrestore(&gc.lim_lock, f);
+}
+
+void gc_limiter_sync(struct gc_limiter_state *s)
+{
+	bool f = spin_lock_irqsave(&gc.lim_lock);
+	limiter_advance();
+	*s = (struct gc_limiter_state){
+		.on = gc.lim_on, .engaged = gc.lim_engaged, .at_ns = gc.lim_last_ns, .gc_ns = gc.lim_last_cpu,
+	};
+	spin_unlock_irqrestore(&gc.lim_lock, f);
+}
+
+void gc_limiter_hold(bool on)
+{
+	bool f = spin_lock_irqsave(&gc.lim_lock);
+	gc.lim_hold = on;
+	limiter_advance();
 	spin_unlock_irqrestore(&gc.lim_lock, f);
 }
 
@@ -454,11 +480,14 @@ static void gc_assist(u64 bytes)
 	t->gc_assist_debt += (i64)(bytes * __atomic_load_n(&gc.assist_ratio, __ATOMIC_RELAXED) / 1024);
 	if (t->gc_assist_debt < (i64)(16 << 10))
 		return;		// pay in chunks
-	__atomic_fetch_add(&gc.assists, 1, __ATOMIC_RELAXED);
+	bool counted = false;
 	while (t->gc_assist_debt > 0 && __atomic_load_n(&gc.mark_on, __ATOMIC_ACQUIRE)) {
 		limiter_update();
 		if (__atomic_load_n(&gc.lim_on, __ATOMIC_RELAXED))
 			break;	// GC is over its CPU cap
+		if (!counted)
+			__atomic_fetch_add(&gc.assists, 1, __ATOMIC_RELAXED);
+		counted = true;
 		t->gc_assist_debt = take_credit(t->gc_assist_debt);
 		if (t->gc_assist_debt <= 0)
 			break;

@@ -122,7 +122,7 @@ int gc_set_percent(int percent);
 u64 gc_set_memory_limit(u64 bytes);
 u64 gc_cpu_time(void);		// GC CPU time so far (ns, all CPUs)
 u64 gc_limiter_engaged(void);	// times the CPU limiter turned on
-u64 gc_assists(void);		// assists so far
+u64 gc_assists(void);		// assists so far (not counting those the CPU limiter turned away)
 // gc_set_checkmark: gccheckmark at run time (tests).
 bool gc_set_checkmark(bool on);
 // gc_set_clobberfree: clobberfree at run time: sweeps fill freed objects
