@@ -32,9 +32,11 @@
 //      throughout) are scanned now, and what they reach is marked for up
 //      to 20 us. If anything is still grey, the world restarts and
 //      marking goes on (the attempt's pause still counts). Else marking
-//      and the barrier go off, the per-CPU caches give their spans back,
-//      gccheckmark verifies, the marked bytes become heap.live, the pacer
-//      sets the next trigger and sweepgen moves on by 2.
+//      and the barrier go off, the per-CPU caches are emptied (their
+//      spans set aside), gccheckmark verifies, the marked bytes become
+//      heap.live, the pacer sets the next trigger and sweepgen moves on
+//      by 2. Once the world runs, the set-aside spans go on their
+//      classes' unswept lists (mm/malloc.c mcache_detach_all).
 //   4. Concurrent sweep: the "sweeper" thread sweeps span after span
 //      (mm/mcentral.c heap_sweep_one); an allocation that needs a span
 //      sweeps its class's spans first (sweep on demand). Marks become
@@ -677,7 +679,7 @@ static void mark_termination(struct cycle *c, u64 stw2_start)
 	for (u64 p = __atomic_load_n(&gc.peak_heap, __ATOMIC_RELAXED); p < c->heap1;)
 		if (__atomic_compare_exchange_n(&gc.peak_heap, &p, c->heap1, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 			break;	// (a benchmark may reset it meanwhile)
-	mcache_flush_all();
+	mcache_detach_all();	// the spans go on their lists once the world runs
 	mark_root_bytes(&c->stacks, &c->globals);
 	if (gc.checkmark)
 		checkmark_run();
@@ -709,6 +711,7 @@ static void mark_termination(struct cycle *c, u64 stw2_start)
 	gc.last_gc = end;
 	add_gc_cpu(c->pause_ns * plat_ncpus());
 	stw_finish();
+	mcache_release_detached();	// before the cycle ends and the sweeper is woken
 	// Wake-ups wait for the world to run: waking a thread takes run queue
 	// locks and sends an IPI to a parked CPU, and under TCG one held a
 	// stop for 1.7 ms. Every waiting assist, without wake_assists' racy

@@ -87,6 +87,24 @@ const struct gc_type gc_type_scan_all = {"untyped", 8, GC_SCAN_ALL, NULL, ~0ull,
 struct mspan emptyspan;		// nelems 0, alloccache 0: every lookup fails
 static struct mcache *mcaches[MAX_CPUS];
 
+// What a CPU's cache held when the last mark ended: mcache_detach_all
+// moves the pointers here with the world stopped, mcache_release_detached
+// puts the spans on their classes' lists once the world runs (see
+// there). The second page of the CPU's mcache allocation; only the
+// collector's thread (or the stopped world) touches it.
+struct mcache_detached {
+	struct mspan *alloc[NUM_SPAN_CLASSES];	// NULL: none
+	struct mspan *spare[NUM_SPAN_CLASSES];
+	u64 used[USED_WORDS];	// the classes above with spans
+	struct mspan *full;
+};
+_Static_assert(sizeof(struct mcache_detached) <= PAGE_SIZE, "the detached spans fit the mcache's second page");
+
+static struct mcache_detached *detached_of(unsigned cpu)
+{
+	return (struct mcache_detached *)((u64)mcaches[cpu] + PAGE_SIZE);
+}
+
 #define ASSIST_BATCH 4096	// fast-path bytes per assist call while marking
 static u8 tiny_spanclass;
 
@@ -220,7 +238,7 @@ static struct mspan *mcache_detach(struct mcache *c, u8 sc)
 static void flush_full(struct mcache *c)
 {
 	for (struct mspan *s = c->full; s;)
-		s = mcentral_uncache_chain(&heap.central[s->spanclass], s);
+		s = mcentral_uncache_chain(&heap.central[s->spanclass], s, false);
 	c->full = NULL;
 	c->nfull = 0;
 }
@@ -690,46 +708,150 @@ size_t gc_object_size(const void *p)
 
 // ---- per-CPU caches
 
+// take_class: the lowest span class set in a `used` bitmask, cleared;
+// -1 if none.
+static int take_class(u64 *used)
+{
+	for (unsigned k = 0; k < USED_WORDS; k++)
+		if (used[k]) {
+			int sc = (int)(k * 64 + (unsigned)__builtin_ctzll(used[k]));
+			used[k] &= used[k] - 1;
+			return sc;
+		}
+	return -1;
+}
+
+// flush_counts: c's counters into the heap's, for the classes in used.
+// Preemption disabled (c is this CPU's) or the world stopped.
+static void flush_counts(struct mcache *c, const u64 *used)
+{
+	u64 left[USED_WORDS];
+	memcpy(left, used, sizeof(left));
+	spin_lock(&heap.lock);
+	for (int sc; (sc = take_class(left)) >= 0;) {
+		unsigned i = spanclass_size((u8)sc);
+		heap.small_alloc_count[i] += c->small_alloc_count[i];	// (0 the second time, scan and noscan)
+		c->small_alloc_count[i] = 0;
+	}
+	heap.tiny_allocs += c->tiny_allocs;
+	c->tiny_allocs = 0;
+	spin_unlock(&heap.lock);
+}
+
 void mcache_flush(struct mcache *c)
 {
-	u64 used[sizeof(c->used) / 8];
+	u64 used[USED_WORDS], left[USED_WORDS];
 	memcpy(used, c->used, sizeof(used));
+	memcpy(left, used, sizeof(left));
 	memset(c->used, 0, sizeof(c->used));
-	for (unsigned k = 0; k < sizeof(used) / 8; k++)
-		for (u64 bits = used[k]; bits; bits &= bits - 1) {
-			u8 sc = (u8)(k * 64 + (unsigned)__builtin_ctzll(bits));
-			// The current span and the spares, in one hold of the lock.
-			struct mspan *s = mcache_detach(c, sc);
-			if (s)
-				s->cache_next = c->spare[sc];
-			else
-				s = c->spare[sc];
-			if (s)
-				mcentral_uncache_chain(&heap.central[sc], s);
-			c->spare[sc] = NULL;
-		}
+	for (int sc; (sc = take_class(left)) >= 0;) {
+		// The current span and the spares, in one hold of the lock.
+		struct mspan *s = mcache_detach(c, sc);
+		if (s)
+			s->cache_next = c->spare[sc];
+		else
+			s = c->spare[sc];
+		if (s)
+			mcentral_uncache_chain(&heap.central[sc], s, false);
+		c->spare[sc] = NULL;
+	}
 	flush_full(c);
 	c->tiny = 0;
 	c->tinyoffset = 0;
 	__atomic_fetch_add(&heap.live, (u64)c->live_pending, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->live_pending, 0, __ATOMIC_RELAXED);
 	c->trigger_due = false;	// the cycle ending now paces the next one afresh
-	spin_lock(&heap.lock);
-	for (unsigned k = 0; k < sizeof(used) / 8; k++)
-		for (u64 bits = used[k]; bits; bits &= bits - 1) {
-			unsigned i = spanclass_size((u8)(k * 64 + (unsigned)__builtin_ctzll(bits)));
-			heap.small_alloc_count[i] += c->small_alloc_count[i];	// (0 the second time, scan and noscan)
-			c->small_alloc_count[i] = 0;
-		}
-	heap.tiny_allocs += c->tiny_allocs;
-	c->tiny_allocs = 0;
-	spin_unlock(&heap.lock);
+	flush_counts(c, used);
 }
 
 void mcache_flush_all(void)
 {
-	for (unsigned i = 0; i < plat_ncpus(); i++)
+	for (unsigned i = 0; i < plat_ncpus(); i++) {
+		struct mcache_detached *d = detached_of(i);
+		for (unsigned k = 0; k < USED_WORDS; k++)
+			if (d->used[k] || d->full)
+				panic("mcache_flush_all: cpu %u's cache still has spans detached at the last mark "
+				      "termination (class bits %#lx)",
+				      i, d->used[k]);
 		mcache_flush(mcaches[i]);
+	}
+}
+
+// Mark termination used to flush every cache with the world stopped:
+// each class's spans onto its lists, under its lock, touching every span
+// struct (23 us p50 of an 80 us termination under TCG, -smp 2). Now the
+// stop only moves the pointers aside (mcache_detach_all), and the
+// collector's thread puts the spans on their lists once the world runs
+// (mcache_release_detached). Go defers the same work (mcache
+// prepareForSweep, on each P before it allocates again).
+//
+// Why that is safe: the detached spans are on no list and in no cache,
+// so nobody allocates from them or sweeps them until they are released;
+// the sweep's counts (heap_sweep_begin, from mcentral.nspans) include
+// them, so the sweep is not over until they are swept too; and the
+// collector releases them before its cycle ends, so the next cycle's
+// sweep termination finds every span on a list.
+void mcache_detach_all(void)
+{
+	for (unsigned i = 0; i < plat_ncpus(); i++) {
+		struct mcache *c = mcaches[i];
+		struct mcache_detached *d = detached_of(i);
+		u64 left[USED_WORDS];
+		memcpy(d->used, c->used, sizeof(d->used));
+		memcpy(left, c->used, sizeof(left));
+		memset(c->used, 0, sizeof(c->used));
+		for (int sc; (sc = take_class(left)) >= 0;) {
+			d->alloc[sc] = c->alloc[sc] == &emptyspan ? NULL : c->alloc[sc];
+			c->alloc[sc] = &emptyspan;
+			d->spare[sc] = c->spare[sc];
+			c->spare[sc] = NULL;
+		}
+		d->full = c->full;
+		c->full = NULL;
+		c->nfull = 0;
+		c->tiny = 0;	// (in a span just detached)
+		c->tinyoffset = 0;
+		// heap.live becomes the marked bytes next: what the cache
+		// counted before is part of the count being replaced.
+		__atomic_store_n(&c->live_pending, 0, __ATOMIC_RELAXED);
+		c->trigger_due = false;	// the cycle ending now paces the next one afresh
+		flush_counts(c, d->used);
+	}
+}
+
+// mcache_release_detached: the spans mcache_detach_all set aside go onto
+// their classes' unswept sets. The objects a detached span had free were
+// counted as allocated when it was cached: Mallocs takes them back here.
+// heap.live does not: it was recomputed from the marked bytes since (Go
+// skips the same adjustment for a span cached before the sweep began).
+void mcache_release_detached(void)
+{
+	for (unsigned i = 0; i < plat_ncpus(); i++) {
+		struct mcache_detached *d = detached_of(i);
+		u64 left[USED_WORDS];
+		memcpy(left, d->used, sizeof(left));
+		memset(d->used, 0, sizeof(d->used));
+		u64 unused[NUM_SIZE_CLASSES] = {0};
+		for (int sc; (sc = take_class(left)) >= 0;) {
+			struct mspan *s = d->alloc[sc];
+			if (s) {
+				unused[spanclass_size(sc)] += s->nelems - s->alloccount;
+				s->cache_next = d->spare[sc];
+			} else {
+				s = d->spare[sc];
+			}
+			if (s)
+				mcentral_uncache_chain(&heap.central[sc], s, true);
+			d->alloc[sc] = d->spare[sc] = NULL;
+		}
+		for (struct mspan *s = d->full; s;)
+			s = mcentral_uncache_chain(&heap.central[s->spanclass], s, true);
+		d->full = NULL;
+		spin_lock(&heap.lock);
+		for (unsigned j = 0; j < NUM_SIZE_CLASSES; j++)
+			heap.small_alloc_count[j] -= (i64)unused[j];
+		spin_unlock(&heap.lock);
+	}
 }
 
 void heap_init(void)
@@ -740,7 +862,7 @@ void heap_init(void)
 	tiny_spanclass = make_spanclass(size_to_class(TINY_SIZE), true);
 	_Static_assert(sizeof(struct mcache) <= PAGE_SIZE, "an mcache is one page");
 	for (unsigned i = 0; i < plat_ncpus(); i++) {
-		mcaches[i] = plat_meta_alloc(0, FT_META);
+		mcaches[i] = plat_meta_alloc(1, FT_META);	// and its detached spans (zeroed: none)
 		if (!mcaches[i])
 			panic("heap_init: no memory for cpu %u's mcache", i);
 		for (unsigned sc = 0; sc < NUM_SPAN_CLASSES; sc++)

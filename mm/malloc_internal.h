@@ -104,6 +104,8 @@ struct mcentral {
 	u64 unswept;
 } __attribute__((aligned(64)));	// a line or two of its own: other classes' refills do not move it
 
+#define USED_WORDS ((NUM_SPAN_CLASSES + 63) / 64)	// a bit per span class
+
 // One per CPU. Only its CPU touches it, with preemption disabled.
 struct mcache {
 	struct mspan *alloc[NUM_SPAN_CLASSES];	// current span per class (never NULL)
@@ -119,7 +121,7 @@ struct mcache {
 	// Span classes refilled since the last flush (a bit each): the only
 	// ones with a current span, spares or counts, so a flush with the
 	// world stopped visits those instead of every class (30 us under TCG).
-	u64 used[(NUM_SPAN_CLASSES + 63) / 64];
+	u64 used[USED_WORDS];
 	struct mspan *full;
 	u32 nfull;		// spans on full, at most MCACHE_FULL_MAX
 	u64 tiny;		// current 16-byte tiny block, 0 if none
@@ -320,8 +322,9 @@ struct mspan *mcentral_cache_span(struct mcentral *c, struct mspan **spare, cons
 // it on its cache_next chain while they are of c's class, onto c's lists
 // under one hold of the lock (a flush with the world stopped under TCG
 // spent 30 us taking it once per span); the first span of the chain not
-// put there, or NULL.
-struct mspan *mcentral_uncache_chain(struct mcentral *c, struct mspan *s);
+// put there, or NULL. Onto the swept sets, or with stale (cached before
+// sweepgen last moved, so still to sweep) the unswept ones.
+struct mspan *mcentral_uncache_chain(struct mcentral *c, struct mspan *s, bool stale);
 void span_refill_cache(struct mspan *s, u32 from);
 // mcentral_add_large: a new large object span joins its class's swept set.
 void mcentral_add_large(struct mspan *s);
@@ -346,6 +349,13 @@ u64 heap_live(void);
 // counters into the heap's. World stopped or preemption disabled.
 void mcache_flush(struct mcache *c);
 void mcache_flush_all(void);	// world stopped
+// Mark termination's flush, in two steps (see mm/malloc.c):
+// mcache_detach_all empties every cache with the world stopped, moving
+// only pointers; mcache_release_detached, once the world runs and
+// sweepgen has moved on, puts those spans on their classes' unswept
+// sets. The collector's thread, before its cycle ends.
+void mcache_detach_all(void);
+void mcache_release_detached(void);
 
 // ---- test-only reclamation (mm/heap_test.c), for allocator tests without the collector
 // heap_test_free: marks the object at p to be reclaimed by the next

@@ -151,10 +151,15 @@ static struct mspan *grow(struct mcentral *c, struct mspan **spare, const char *
 
 static bool sweep(struct mspan *s, bool keep);
 
-// put_cached: s, given back by a cache, onto c's swept sets. c's lock held.
-static void put_cached(struct mcentral *c, struct mspan *s)
+// put_cached: s, given back by a cache, onto c's swept sets, or its
+// unswept ones if stale. c's lock held.
+static void put_cached(struct mcentral *c, struct mspan *s, bool stale)
 {
-	list_push_back(s->alloccount < s->nelems ? partial_swept(c) : full_swept(c), &s->link);
+	bool partial = s->alloccount < s->nelems;
+	if (stale)
+		list_push_back(partial ? partial_unswept(c) : full_unswept(c), &s->link);
+	else
+		list_push_back(partial ? partial_swept(c) : full_swept(c), &s->link);
 }
 
 // mcentral_cache_span: a swept span with free objects; failing that, the
@@ -204,11 +209,11 @@ struct mspan *mcentral_cache_span(struct mcentral *c, struct mspan **spare, cons
 	return s;
 }
 
-struct mspan *mcentral_uncache_chain(struct mcentral *c, struct mspan *s)
+struct mspan *mcentral_uncache_chain(struct mcentral *c, struct mspan *s, bool stale)
 {
 	spin_lock(&c->lock);
 	for (; s && s->spanclass == c->spanclass; s = s->cache_next)
-		put_cached(c, s);	// (on s->link: the chain stays intact)
+		put_cached(c, s, stale);	// (on s->link: the chain stays intact)
 	spin_unlock(&c->lock);
 	return s;
 }

@@ -56,7 +56,7 @@ void read_memstats(struct memstats *m)
 	u64 stack_bytes, meta_bytes;
 	plat_memory_stats(&stack_bytes, &meta_bytes);
 	m->stack_inuse = m->stack_sys = stack_bytes;
-	m->mcache_inuse = m->mcache_sys = (u64)plat_ncpus() * PAGE_SIZE;
+	m->mcache_inuse = m->mcache_sys = (u64)plat_ncpus() * 2 * PAGE_SIZE;	// (the second: detached spans)
 	// Everything else the kernel keeps off the heap (thread descriptors,
 	// page tables, ...): metadata frames not accounted above.
 	u64 known = m->mspan_sys + m->mcache_sys + m->gc_sys;
