@@ -46,7 +46,9 @@ struct cpu {
 	// count in effect: a thread never switches out with it non-zero
 	// (schedule() panics on that), so it never needs saving.
 	int preempt_count;
-	u32 pending;			// %gs:20: PENDING_*; set by this CPU's interrupts only
+	// %gs:20: PENDING_*: set by this CPU's interrupts, and PENDING_STW
+	// also by a CPU stopping the world (so every change is atomic).
+	u32 pending;
 	unsigned id;			// %gs:24: 0 = the boot CPU, dense
 	u32 apic_id;
 	struct mcache *mcache;		// %gs:32: the heap's cache of this CPU (mm/malloc.c)
@@ -98,6 +100,12 @@ static inline int preempt_count(void)
 	__asm__ volatile("movl %%gs:%c1, %0" : "=r"(n) : "i"(PERCPU_OFF_PREEMPT));
 	return n;
 }
+
+// pending_of/pending_set/pending_clear: this CPU's pending bits (atomic:
+// a CPU stopping the world sets PENDING_STW here from outside).
+static inline u32 pending_of(struct cpu *c) { return __atomic_load_n(&c->pending, __ATOMIC_RELAXED); }
+static inline void pending_set(struct cpu *c, u32 bits) { __atomic_fetch_or(&c->pending, bits, __ATOMIC_RELAXED); }
+static inline void pending_clear(struct cpu *c, u32 bits) { __atomic_fetch_and(&c->pending, ~bits, __ATOMIC_RELAXED); }
 
 // preempt_disable/preempt_enable: while the count is non-zero the running
 // thread is neither preempted nor stopped by stop-the-world, but

@@ -121,7 +121,7 @@ static void enqueue(struct thread *t, unsigned cpu)
 	struct cpu *me = this_cpu();
 	if (c == me) {
 		if (me->current->is_idle)
-			me->pending |= PENDING_RESCHED;
+			pending_set(me, PENDING_RESCHED);
 	} else if (__atomic_load_n(&c->current, __ATOMIC_RELAXED) == c->idle) {
 		lapic_send_ipi(c->apic_id, VEC_IPI_RESCHED);
 	}
@@ -178,9 +178,9 @@ void schedule(void)
 		      c->id, preempt_count());
 	if (irqs_enabled())
 		panic("schedule: thread %s on cpu %u with interrupts on", prev->name, c->id);
-	if (c->pending & PENDING_STW)
+	if (pending_of(c) & PENDING_STW)
 		stw_park();	// no lock held here: a safe point
-	c->pending &= ~PENDING_RESCHED;
+	pending_clear(c, PENDING_RESCHED);
 
 	if (!prev->is_idle && cas_state(prev, TS_RUNNING, TS_RUNNABLE))
 		rq_push(c, prev);
@@ -214,9 +214,9 @@ void preempt_pending_work(void)
 		return;		// inside an interrupts-off region: its end or the next interrupt will do it
 	cli();
 	struct cpu *c = this_cpu();
-	if (c->pending & PENDING_STW)
+	if (pending_of(c) & PENDING_STW)
 		stw_park();
-	if (c->pending & PENDING_RESCHED)
+	if (pending_of(c) & PENDING_RESCHED)
 		schedule();
 	sti();
 }
@@ -224,12 +224,12 @@ void preempt_pending_work(void)
 void sched_irq_exit(const struct trapframe *tf)
 {
 	struct cpu *c = this_cpu();
-	if (!c->pending || preempt_count() != 0 || !(tf->rflags & RFLAGS_IF))
+	if (!pending_of(c) || preempt_count() != 0 || !(tf->rflags & RFLAGS_IF))
 		return;
 	stw_idle_exit();	// woken from the idle halt: no longer stopped, before it schedules
-	if (c->pending & PENDING_STW)
+	if (pending_of(c) & PENDING_STW)
 		stw_park();
-	if (c->pending & PENDING_RESCHED)
+	if (pending_of(c) & PENDING_RESCHED)
 		schedule();	// returns when this thread runs again
 }
 
@@ -249,9 +249,9 @@ void sched_tick(const struct trapframe *tf)
 	}
 	if (c->current->is_idle) {
 		if (c->rq.nr || stealable(c))
-			c->pending |= PENDING_RESCHED;
+			pending_set(c, PENDING_RESCHED);
 	} else if (c->ticks >= c->slice_end && c->rq.nr) {
-		c->pending |= PENDING_RESCHED;
+		pending_set(c, PENDING_RESCHED);
 	}
 	ktest_tick(tf);
 }
@@ -273,7 +273,7 @@ static void __noreturn idle_loop(void)
 			sti();
 			continue;	// it parked for one instead
 		}
-		if (c->pending || c->rq.nr || stealable(c)) {
+		if (pending_of(c) || c->rq.nr || stealable(c)) {
 			stw_idle_exit();	// (parks first if a stop is on)
 			schedule();
 			sti();

@@ -178,7 +178,7 @@ static struct {
 void stw_park(void)
 {
 	struct cpu *c = this_cpu();
-	c->pending &= ~PENDING_STW;
+	pending_clear(c, PENDING_STW);
 	u32 g = __atomic_load_n(&stw.gen, __ATOMIC_ACQUIRE);
 	if (!(g & 1))
 		return;		// nothing to park for
@@ -242,7 +242,7 @@ static void stw_ipi(struct trapframe *tf)
 	(void)tf;
 	// Parking happens on the way out of the interrupt (sched_irq_exit)
 	// if the interrupted code is preemptible, else at its preempt_enable.
-	this_cpu()->pending |= PENDING_STW;
+	pending_set(this_cpu(), PENDING_STW);
 }
 
 u64 stw_begin(void)
@@ -273,9 +273,15 @@ u64 stw_begin(void)
 		// Halted idle CPUs are not woken: on a host, waking a halted
 		// virtual CPU waits for its thread to be scheduled (up to
 		// milliseconds measured under TCG), and they run nothing anyway.
+		// The others get PENDING_STW set directly, seen at their next
+		// preempt_enable (every allocation makes one), and the IPI for a
+		// CPU that makes none: under TCG the IPI took 15-65 us to arrive
+		// at a busy CPU, most of a stop (-smp 2, BinaryTrees).
 		for (unsigned i = 0; i < ncpus_online; i++)
-			if (i != this_cpu_id() && !__atomic_load_n(&cpus[i].stw_idle, __ATOMIC_SEQ_CST))
+			if (i != this_cpu_id() && !__atomic_load_n(&cpus[i].stw_idle, __ATOMIC_SEQ_CST)) {
+				pending_set(&cpus[i], PENDING_STW);	// (after the odd generation: see stw_park)
 				lapic_send_ipi(cpus[i].apic_id, VEC_IPI_STW);
+			}
 		while (stw_stopped() != ncpus_online - 1)
 			cpu_relax();	// interrupts on: TLB shootdowns of CPUs not yet parked are answered
 	}
@@ -313,7 +319,7 @@ void stw_get_stats(struct stw_stats *s)
 static void resched_ipi(struct trapframe *tf)
 {
 	(void)tf;
-	this_cpu()->pending |= PENDING_RESCHED;
+	pending_set(this_cpu(), PENDING_RESCHED);
 }
 
 static void timer_irq(struct trapframe *tf)
