@@ -438,11 +438,11 @@ static void *alloc_large(u64 size, const struct gc_type *t, bool noscan)
 	span_publish(s);
 	mcentral_add_large(s);
 	mcache_add_live(this_cpu_mcache(), (i64)(npages << HEAP_PAGE_SHIFT));
-	preempt_enable();
-	spin_lock(&heap.lock);
+	spin_lock(&heap.lock);	// in the region too: a stop sees the span and its count or neither
 	heap.large_allocs++;
 	heap.large_bytes_alloc += npages << HEAP_PAGE_SHIFT;
 	spin_unlock(&heap.lock);
+	preempt_enable();
 	return (void *)s->base;
 }
 
@@ -824,34 +824,55 @@ void mcache_detach_all(void)
 // counted as allocated when it was cached: Mallocs takes them back here.
 // heap.live does not: it was recomputed from the marked bytes since (Go
 // skips the same adjustment for a span cached before the sweep began).
+// A class at a time in one preemption-disabled region, so a stopped
+// world (read_memstats, mcache_unused) finds each class either still
+// detached or released and counted back, never half way.
 void mcache_release_detached(void)
 {
 	for (unsigned i = 0; i < plat_ncpus(); i++) {
 		struct mcache_detached *d = detached_of(i);
 		u64 left[USED_WORDS];
 		memcpy(left, d->used, sizeof(left));
-		memset(d->used, 0, sizeof(d->used));
-		u64 unused[NUM_SIZE_CLASSES] = {0};
 		for (int sc; (sc = take_class(left)) >= 0;) {
+			preempt_disable();
 			struct mspan *s = d->alloc[sc];
+			u64 unused = 0;
 			if (s) {
-				unused[spanclass_size(sc)] += s->nelems - s->alloccount;
+				unused = s->nelems - s->alloccount;
 				s->cache_next = d->spare[sc];
 			} else {
 				s = d->spare[sc];
 			}
 			if (s)
 				mcentral_uncache_chain(&heap.central[sc], s, true);
+			spin_lock(&heap.lock);
+			heap.small_alloc_count[spanclass_size((u8)sc)] -= (i64)unused;
+			spin_unlock(&heap.lock);
 			d->alloc[sc] = d->spare[sc] = NULL;
+			d->used[sc / 64] &= ~(1ull << (sc % 64));
+			preempt_enable();
 		}
+		preempt_disable();
 		for (struct mspan *s = d->full; s;)
 			s = mcentral_uncache_chain(&heap.central[s->spanclass], s, true);
 		d->full = NULL;
-		spin_lock(&heap.lock);
-		for (unsigned j = 0; j < NUM_SIZE_CLASSES; j++)
-			heap.small_alloc_count[j] -= (i64)unused[j];
-		spin_unlock(&heap.lock);
+		preempt_enable();
 	}
+}
+
+u64 mcache_unused(u8 cls)
+{
+	u64 n = 0;
+	for (unsigned cpu = 0; cpu < plat_ncpus(); cpu++)
+		for (int noscan = 0; noscan < 2; noscan++) {
+			u8 sc = make_spanclass(cls, noscan);
+			const struct mspan *s = mcaches[cpu]->alloc[sc], *t = detached_of(cpu)->alloc[sc];
+			if (s != &emptyspan)
+				n += s->nelems - s->alloccount;
+			if (t)
+				n += t->nelems - t->alloccount;
+		}
+	return n;
 }
 
 void heap_init(void)

@@ -356,6 +356,15 @@ void mcache_flush_all(void);	// world stopped
 // sets. The collector's thread, before its cycle ends.
 void mcache_detach_all(void);
 void mcache_release_detached(void);
+// mcache_unused: the free objects of class cls in the spans the caches
+// hold or have detached, all counted as allocated (world stopped).
+u64 mcache_unused(u8 cls);
+
+// heap_objects_in_spans (tests): in one stop of the world, m as
+// read_memstats fills it (but for the collector's fields) and the objects
+// the in-use spans hold: their allocation counts, one per large span.
+// With the statistics right it is m->heap_objects.
+u64 heap_objects_in_spans(struct memstats *m);
 
 // ---- test-only reclamation (mm/heap_test.c), for allocator tests without the collector
 // heap_test_free: marks the object at p to be reclaimed by the next

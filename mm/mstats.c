@@ -10,22 +10,15 @@
 static u64 class_mallocs(unsigned cls)
 {
 	i64 n = heap.small_alloc_count[cls];
-	for (unsigned cpu = 0; cpu < plat_ncpus(); cpu++) {
-		struct mcache *c = mcache_of(cpu);
-		n += c->small_alloc_count[cls];
-		for (int noscan = 0; noscan < 2; noscan++) {
-			struct mspan *s = c->alloc[make_spanclass(cls, noscan)];
-			if (s != &emptyspan)
-				n -= s->nelems - s->alloccount;
-		}
-	}
-	return (u64)n;
+	for (unsigned cpu = 0; cpu < plat_ncpus(); cpu++)
+		n += mcache_of(cpu)->small_alloc_count[cls];
+	return (u64)(n - (i64)mcache_unused((u8)cls));
 }
 
-void read_memstats(struct memstats *m)
+// read_stopped: read_memstats' part with the world stopped (every CPU
+// parked outside its allocation paths).
+static void read_stopped(struct memstats *m)
 {
-	memset(m, 0, sizeof(*m));
-	stw_begin();	// every CPU parked outside its allocation paths
 	u64 tiny = heap.tiny_allocs;
 	for (unsigned cpu = 0; cpu < plat_ncpus(); cpu++)
 		tiny += mcache_of(cpu)->tiny_allocs;
@@ -51,6 +44,29 @@ void read_memstats(struct memstats *m)
 	// The fixallocs' counters change under their own locks, which only
 	// code in preempt-disabled regions takes: read them while stopped.
 	mheap_meta_stats(&m->mspan_inuse, &m->mspan_sys, &m->gc_sys);
+}
+
+u64 heap_objects_in_spans(struct memstats *m)
+{
+	memset(m, 0, sizeof(*m));
+	stw_begin();
+	read_stopped(m);
+	u64 n = 0;
+	spin_lock(&heap.lock);
+	list_for_each(e, &heap.inuse) {
+		struct mspan *s = list_entry(e, struct mspan, all_link);
+		n += spanclass_size(s->spanclass) ? s->alloccount : 1;
+	}
+	spin_unlock(&heap.lock);
+	stw_end();
+	return n;
+}
+
+void read_memstats(struct memstats *m)
+{
+	memset(m, 0, sizeof(*m));
+	stw_begin();
+	read_stopped(m);
 	stw_end();
 
 	u64 stack_bytes, meta_bytes;

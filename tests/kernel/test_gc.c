@@ -476,6 +476,69 @@ KTEST_TIMEOUT(gc, allocation_during_mark_survives, 300000)
 
 // ---- pacing and statistics
 
+// mixer: allocates every kind of object (typed nodes, noscan of several
+// classes, tiny, large) on a CPU of its own, MIX_ROUNDS rounds of four.
+#define MIX_ROUNDS 20000
+static struct {
+	u64 allocated;
+	u32 done;
+} mix;
+
+static void mixer(void *arg)
+{
+	(void)arg;
+	for (u64 i = 0; i < MIX_ROUNDS; i++) {
+		new_node(i);
+		gc_alloc_noscan(8 + i % 7);		// tiny
+		gc_alloc_noscan(16 << (i % 8));	// 16 B .. 2 KiB
+		if (i % 1024 == 0)
+			gc_alloc_noscan(40 << 10);	// large
+		__atomic_fetch_add(&mix.allocated, 4, __ATOMIC_RELAXED);
+	}
+	__atomic_fetch_add(&mix.done, 1, __ATOMIC_RELEASE);
+}
+
+// HeapObjects (Mallocs - Frees, from per-CPU counts that count a cached
+// span's free objects as allocated until it is given back, then take
+// them back) equals what the spans hold, at stops that land anywhere in
+// cycles and allocations on every CPU: mark termination detaching the
+// caches' spans, the collector releasing them, refills, sweeps.
+KTEST_TIMEOUT(gc, heap_objects_match_the_spans, 300000)
+{
+	struct memstats *m = gc_alloc_noscan(sizeof(*m));
+	KT_ASSERT(t, m, "allocation failed");
+	GC_STORE(groot_slots[2], (void *)m);
+	memset(&mix, 0, sizeof(mix));
+	u32 c0 = gc_cycles();
+	struct thread *th[MAX_CPUS];
+	unsigned n = ncpus_online;
+	for (unsigned c = 0; c < n; c++) {
+		th[c] = thread_create("mixer", mixer, NULL, (int)c);
+		KT_ASSERT(t, th[c], "thread_create failed");
+	}
+	u64 seen = 0;
+	int bad = 0, checks = 0;
+	while (__atomic_load_n(&mix.done, __ATOMIC_ACQUIRE) < n) {
+		await_progress(&mix.allocated, &seen);
+		u64 spans = heap_objects_in_spans(m);
+		if (spans != m->heap_objects && bad++ < 3)
+			KT_EXPECT(t, false, "check %d: HeapObjects %lu, the spans hold %lu (Mallocs %lu, Frees %lu)",
+				  checks, m->heap_objects, spans, m->mallocs, m->frees);
+		checks++;
+	}
+	for (unsigned c = 0; c < n; c++)
+		thread_join(th[c]);
+	u32 cycles = gc_cycles() - c0;
+	kprintf("    # %d checks while %u CPUs allocated, %u cycles\n", checks, n, cycles);
+	// 12 MiB each, three times the smallest heap goal: cycles ran.
+	KT_EXPECT(t, cycles >= 1, "no cycle while %u CPUs allocated", n);
+	gc_collect();
+	gc_wait_idle();
+	u64 spans = heap_objects_in_spans(m);
+	KT_EXPECT_EQ(t, m->heap_objects, spans);
+	GC_STORE(groot_slots[2], NULL);
+}
+
 KTEST(gc, pacer_starts_cycles_and_gogc_changes_their_number)
 {
 	gc_collect();
