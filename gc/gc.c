@@ -629,7 +629,7 @@ static bool mark_termination_try(void)
 	while (gcw_drain(w, TERM_DRAIN_CHUNK) && nanotime() < until)
 		;
 	gcw_flush(w);
-	return work_empty() && mark_roots_done();
+	return work_empty() && mark_root_jobs_done();	// (and every stack: mark_stacks_stopped above)
 }
 
 static void concurrent_mark(struct cycle *c, u64 *stw2_start)

@@ -85,7 +85,11 @@ bool mark_roots_some(void);
 // mark_stacks_stopped: the world is stopped: scans every stack not yet
 // scanned this cycle; returns how many it scanned.
 u32 mark_stacks_stopped(struct gcw *w);
-bool mark_roots_done(void);
+// mark_root_jobs_done: the globals, registered ranges and specials were
+// scanned (a worker that claimed one may still be at it). The stacks are
+// not asked about: termination, the only caller, has just scanned every
+// one left (a walk of the thread list per attempt, 4 us under TCG).
+bool mark_root_jobs_done(void);
 // scan_object_contents: marks what the object at obj references (not the
 // object itself; nothing for noscan objects).
 void scan_object_contents(struct gcw *w, u64 obj);	// every root job done (world stopped)

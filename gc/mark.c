@@ -636,17 +636,9 @@ u32 mark_stacks_stopped(struct gcw *w)
 	return ss.n;
 }
 
-static void any_unscanned(struct thread *t, void *arg)
+bool mark_root_jobs_done(void)
 {
-	if (needs_scan(t))
-		*(bool *)arg = true;
-}
-
-bool mark_roots_done(void)
-{
-	bool pending = false;
-	thread_for_each(any_unscanned, &pending);
-	return !pending && __atomic_load_n(&roots.globals_done, __ATOMIC_ACQUIRE) &&
+	return __atomic_load_n(&roots.globals_done, __ATOMIC_ACQUIRE) &&
 	       __atomic_load_n(&roots.ranges_done, __ATOMIC_ACQUIRE) &&
 	       __atomic_load_n(&roots.specials_done, __ATOMIC_ACQUIRE);
 }
