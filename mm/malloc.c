@@ -105,6 +105,19 @@ static struct mcache_detached *detached_of(unsigned cpu)
 	return (struct mcache_detached *)((u64)mcaches[cpu] + PAGE_SIZE);
 }
 
+// check_released: cpu's detached spans went back to their lists (the
+// collector releases them before its cycle ends); `who` is about to use
+// the caches as if none were set aside.
+static void check_released(unsigned cpu, const char *who)
+{
+	struct mcache_detached *d = detached_of(cpu);
+	for (unsigned k = 0; k < USED_WORDS; k++)
+		if (d->used[k] || d->full)
+			panic("%s: cpu %u's cache still has spans detached at the last mark termination "
+			      "(class bits %#lx, full chain %p)",
+			      who, cpu, d->used[k], d->full);
+}
+
 #define ASSIST_BATCH 4096	// fast-path bytes per assist call while marking
 static u8 tiny_spanclass;
 
@@ -767,12 +780,7 @@ void mcache_flush(struct mcache *c)
 void mcache_flush_all(void)
 {
 	for (unsigned i = 0; i < plat_ncpus(); i++) {
-		struct mcache_detached *d = detached_of(i);
-		for (unsigned k = 0; k < USED_WORDS; k++)
-			if (d->used[k] || d->full)
-				panic("mcache_flush_all: cpu %u's cache still has spans detached at the last mark "
-				      "termination (class bits %#lx)",
-				      i, d->used[k]);
+		check_released(i, "mcache_flush_all");
 		mcache_flush(mcaches[i]);
 	}
 }
@@ -796,6 +804,7 @@ void mcache_detach_all(void)
 	for (unsigned i = 0; i < plat_ncpus(); i++) {
 		struct mcache *c = mcaches[i];
 		struct mcache_detached *d = detached_of(i);
+		check_released(i, "mcache_detach_all");
 		u64 left[USED_WORDS];
 		memcpy(d->used, c->used, sizeof(d->used));
 		memcpy(left, c->used, sizeof(left));

@@ -112,15 +112,16 @@ struct mcache {
 	// Spans this CPU's refills grew beyond the one they needed (spare, per
 	// class) and spans it gave back full (full, any class), chained by
 	// cache_next: a refill takes a spare and leaves the full span without
-	// the class lock. mcache_flush puts both on their classes' lists, so
-	// that with the world stopped after it every span is on a list or
-	// cached, as the sweep needs; the full chain also goes when it
-	// reaches MCACHE_FULL_MAX, which bounds what a flush in a stopped
-	// world does.
+	// the class lock. At mark termination both are set aside with the
+	// current spans (mcache_detach_all) and go on their classes' lists
+	// once the world runs, before the cycle ends; so every span is on a
+	// list, cached or set aside, and on a list by the next sweep
+	// termination, as the sweep needs. The full chain also goes when it
+	// reaches MCACHE_FULL_MAX.
 	struct mspan *spare[NUM_SPAN_CLASSES];
-	// Span classes refilled since the last flush (a bit each): the only
-	// ones with a current span, spares or counts, so a flush with the
-	// world stopped visits those instead of every class (30 us under TCG).
+	// Span classes refilled since the last flush or detach (a bit each):
+	// the only ones with a current span, spares or counts, so those are
+	// all a flush or a detach visits.
 	u64 used[USED_WORDS];
 	struct mspan *full;
 	u32 nfull;		// spans on full, at most MCACHE_FULL_MAX
