@@ -171,11 +171,39 @@ static struct list *free_list(u64 npages)
 	return npages < 128 ? &heap.free[npages] : &heap.free_large;
 }
 
-static void insert_free(struct mspan *s)
+_Static_assert(ARENA_PAGES % 64 == 0, "a word of backed bits never straddles two arenas");
+
+// any_backed: s has a page backed by memory; a word of bits at a time.
+static bool any_backed(const struct mspan *s)
+{
+	for (u64 p = page_index(s->base), end = p + s->npages; p < end;) {
+		u64 bit = p % 64, n = MIN(64 - bit, end - p);
+		u64 mask = (n == 64 ? ~0ull : (1ull << n) - 1) << bit;
+		if (__atomic_load_n(&heap.backed[p / ARENA_PAGES][(p % ARENA_PAGES) / 64], __ATOMIC_RELAXED) & mask)
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+// insert_free: s onto its free list. Each list keeps the spans with a
+// backed page ahead of those with none (a listed span's backing never
+// changes: commit and release work on spans taken off the lists), so
+// allocation, which takes from the front, reuses backed memory before
+// it faults in released pages, and the scavenger finds a backed span by
+// looking at the first of each list. It used to walk every free span,
+// page by page, under the heap lock: 40-80 us regions under TCG that
+// stops of the world waited for.
+static void insert_free_as(struct mspan *s, bool backed)
 {
 	__atomic_store_n(&s->state, SPAN_FREE, __ATOMIC_RELEASE);	// lookups read it unlocked
-	list_push_front(free_list(s->npages), &s->link);
+	if (backed)
+		list_push_front(free_list(s->npages), &s->link);
+	else
+		list_push_back(free_list(s->npages), &s->link);
 }
+
+static void insert_free(struct mspan *s) { insert_free_as(s, any_backed(s)); }
 
 // join: the free spans a and b (on no list, b right after a) become one.
 // The larger keeps its struct and only the smaller's pages are pointed at
@@ -198,9 +226,13 @@ static struct mspan *join(struct mspan *a, struct mspan *b)
 // list. s itself may be freed: the result is the caller's no more.
 static void merge_free(struct mspan *s)
 {
+	// Whether the joined span has a backed page, looking at a free
+	// neighbour's bits (a released one may be large) only if s has none.
+	bool backed = any_backed(s);
 	if (s->base > HEAP_FIRST) {
 		struct mspan *prev = span_of(s->base - 1);
 		if (prev && prev->state == SPAN_FREE) {
+			backed = backed || any_backed(prev);
 			list_remove(&prev->link);
 			s = join(prev, s);
 		}
@@ -209,11 +241,12 @@ static void merge_free(struct mspan *s)
 	if (end < heap.cursor) {
 		struct mspan *next = span_of(end);
 		if (next && next->state == SPAN_FREE) {
+			backed = backed || any_backed(next);
 			list_remove(&next->link);
 			s = join(s, next);
 		}
 	}
-	insert_free(s);
+	insert_free_as(s, backed);
 }
 
 static struct mspan *find_free(u64 npages)
@@ -460,10 +493,10 @@ static struct mspan *take_backed_free(u64 max_pages)
 {
 	for (int n = 128; n >= 1; n--) {
 		struct list *l = n == 128 ? &heap.free_large : &heap.free[n];
-		list_for_each(e, l) {
-			struct mspan *s = list_entry(e, struct mspan, link);
-			if (!backed_pages(s))
-				continue;
+		if (!list_empty(l)) {
+			struct mspan *s = list_entry(l->next, struct mspan, link);
+			if (!any_backed(s))
+				continue;	// (nor are those after it: insert_free)
 			list_remove(&s->link);
 			u64 skip = 0;
 			while (!page_backed(page_index(s->base) + skip))
@@ -595,6 +628,18 @@ bool heap_check(char *why, size_t size)
 		}
 		prev = s;
 		a += s->npages << HEAP_PAGE_SHIFT;
+	}
+	for (int n = 1; ok && n <= 128; n++) {	// insert_free's order: spans with a backed page first
+		struct list *l = n == 128 ? &heap.free_large : &heap.free[n];
+		const struct mspan *unbacked = NULL;
+		list_for_each(e, l) {
+			const struct mspan *s = list_entry(e, struct mspan, link);
+			if (!any_backed(s))
+				unbacked = unbacked ? unbacked : s;
+			else if (unbacked)
+				ok = fail(why, size, "free list %d: span %#lx has backed pages, after %#lx with none", n,
+					  s->base, unbacked->base);
+		}
 	}
 	if (ok && (inuse != heap.pages_inuse || freep != heap.pages_free || released != heap.pages_released ||
 		   inuse + freep != heap.pages_sys))
