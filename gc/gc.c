@@ -32,11 +32,11 @@
 //      throughout) are scanned now, and what they reach is marked for up
 //      to 20 us. If anything is still grey, the world restarts and
 //      marking goes on (the attempt's pause still counts). Else marking
-//      and the barrier go off, the per-CPU caches are emptied (their
-//      spans set aside), gccheckmark verifies, the marked bytes become
-//      heap.live, the pacer sets the next trigger and sweepgen moves on
-//      by 2. Once the world runs, the set-aside spans go on their
-//      classes' unswept lists (mm/malloc.c mcache_detach_all).
+//      and the barrier go off, each CPU's cache is swapped for an empty
+//      spare, gccheckmark verifies, the marked bytes become heap.live,
+//      the pacer sets the next trigger and sweepgen moves on by 2. Once
+//      the world runs, the old caches' spans go on their classes'
+//      unswept lists (mm/malloc.c mcache_detach_all).
 //   4. Concurrent sweep: the "sweeper" thread sweeps span after span
 //      (mm/mcentral.c heap_sweep_one); an allocation that needs a span
 //      sweeps its class's spans first (sweep on demand). Marks become

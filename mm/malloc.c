@@ -87,35 +87,22 @@ const struct gc_type gc_type_scan_all = {"untyped", 8, GC_SCAN_ALL, NULL, ~0ull,
 struct mspan emptyspan;		// nelems 0, alloccache 0: every lookup fails
 static struct mcache *mcaches[MAX_CPUS];
 
-// What a CPU's cache held when the last mark ended: mcache_detach_all
-// moves the pointers here with the world stopped, mcache_release_detached
-// puts the spans on their classes' lists once the world runs (see
-// there). The second page of the CPU's mcache allocation; only the
-// collector's thread (or the stopped world) touches it.
-struct mcache_detached {
-	struct mspan *alloc[NUM_SPAN_CLASSES];	// NULL: none
-	struct mspan *spare[NUM_SPAN_CLASSES];
-	u64 used[USED_WORDS];	// the classes above with spans
-	struct mspan *full;
-};
-_Static_assert(sizeof(struct mcache_detached) <= PAGE_SIZE, "the detached spans fit the mcache's second page");
+// Each CPU has two caches: mcaches[] is the one it allocates from, the
+// other (mcache_spare) is empty, or holds what the CPU had cached when
+// the last mark ended until the collector gives those spans back
+// (mcache_detach_all swaps the two; see there).
+static struct mcache *mcache_spare[MAX_CPUS];
 
-static struct mcache_detached *detached_of(unsigned cpu)
-{
-	return (struct mcache_detached *)((u64)mcaches[cpu] + PAGE_SIZE);
-}
-
-// check_released: cpu's detached spans went back to their lists (the
-// collector releases them before its cycle ends); `who` is about to use
-// the caches as if none were set aside.
+// check_released: cpu's spare cache is empty (the collector empties it
+// before its cycle ends); `who` is about to count on that.
 static void check_released(unsigned cpu, const char *who)
 {
-	struct mcache_detached *d = detached_of(cpu);
+	const struct mcache *o = mcache_spare[cpu];
 	for (unsigned k = 0; k < USED_WORDS; k++)
-		if (d->used[k] || d->full)
-			panic("%s: cpu %u's cache still has spans detached at the last mark termination "
+		if (o->used[k] || o->full)
+			panic("%s: cpu %u's cache detached at the last mark termination still holds spans "
 			      "(class bits %#lx, full chain %p)",
-			      who, cpu, d->used[k], d->full);
+			      who, cpu, o->used[k], o->full);
 }
 
 #define ASSIST_BATCH 4096	// fast-path bytes per assist call while marking
@@ -245,13 +232,13 @@ static struct mspan *mcache_detach(struct mcache *c, u8 sc)
 
 #define MCACHE_FULL_MAX 8
 
-// flush_full: the spans of c's full chain onto their classes' lists,
-// one hold of a class's lock for each run of the chain in one class
-// (mostly the whole chain).
-static void flush_full(struct mcache *c)
+// flush_full: the spans of c's full chain onto their classes' lists
+// (the unswept sets if stale: c was detached), one hold of a class's
+// lock for each run of the chain in one class (mostly the whole chain).
+static void flush_full(struct mcache *c, bool stale)
 {
 	for (struct mspan *s = c->full; s;)
-		s = mcentral_uncache_chain(&heap.central[s->spanclass], s, false);
+		s = mcentral_uncache_chain(&heap.central[s->spanclass], s, stale);
 	c->full = NULL;
 	c->nfull = 0;
 }
@@ -264,7 +251,7 @@ static struct mspan *mcache_refill(struct mcache *c, u8 sc, const char **why)
 	struct mspan *old = mcache_detach(c, sc);
 	if (old) {
 		if (c->nfull == MCACHE_FULL_MAX)
-			flush_full(c);
+			flush_full(c, false);
 		old->cache_next = c->full;
 		c->full = old;
 		c->nfull++;
@@ -768,7 +755,7 @@ void mcache_flush(struct mcache *c)
 			mcentral_uncache_chain(&heap.central[sc], s, false);
 		c->spare[sc] = NULL;
 	}
-	flush_full(c);
+	flush_full(c, false);
 	c->tiny = 0;
 	c->tinyoffset = 0;
 	__atomic_fetch_add(&heap.live, (u64)c->live_pending, __ATOMIC_RELAXED);
@@ -787,84 +774,93 @@ void mcache_flush_all(void)
 
 // Mark termination used to flush every cache with the world stopped:
 // each class's spans onto its lists, under its lock, touching every span
-// struct (23 us p50 of an 80 us termination under TCG, -smp 2). Now the
-// stop only moves the pointers aside (mcache_detach_all), and the
-// collector's thread puts the spans on their lists once the world runs
+// struct (23 us p50 of an 80 us termination under TCG, -smp 2); moving
+// just the pointers aside still took 16 us. Now the stop swaps each
+// CPU's cache for its empty spare (mcache_detach_all), and the
+// collector's thread empties the old one once the world runs
 // (mcache_release_detached). Go defers the same work (mcache
 // prepareForSweep, on each P before it allocates again).
 //
-// Why that is safe: the detached spans are on no list and in no cache,
-// so nobody allocates from them or sweeps them until they are released;
-// the sweep's counts (heap_sweep_begin, from mcentral.nspans) include
-// them, so the sweep is not over until they are swept too; and the
-// collector releases them before its cycle ends, so the next cycle's
-// sweep termination finds every span on a list.
+// Why that is safe: the detached spans are on no list and in no cache a
+// CPU allocates from, so nobody allocates from them or sweeps them until
+// they are released; the sweep's counts (heap_sweep_begin, from
+// mcentral.nspans) include them, so the sweep is not over until they are
+// swept too; and the collector releases them before its cycle ends, so
+// the next cycle's sweep termination finds every span on a list.
 void mcache_detach_all(void)
 {
 	for (unsigned i = 0; i < plat_ncpus(); i++) {
-		struct mcache *c = mcaches[i];
-		struct mcache_detached *d = detached_of(i);
 		check_released(i, "mcache_detach_all");
-		u64 left[USED_WORDS];
-		memcpy(d->used, c->used, sizeof(d->used));
-		memcpy(left, c->used, sizeof(left));
-		memset(c->used, 0, sizeof(c->used));
-		for (int sc; (sc = take_class(left)) >= 0;) {
-			d->alloc[sc] = c->alloc[sc] == &emptyspan ? NULL : c->alloc[sc];
-			c->alloc[sc] = &emptyspan;
-			d->spare[sc] = c->spare[sc];
-			c->spare[sc] = NULL;
-		}
-		d->full = c->full;
-		c->full = NULL;
-		c->nfull = 0;
-		c->tiny = 0;	// (in a span just detached)
-		c->tinyoffset = 0;
+		struct mcache *old = mcaches[i];
+		mcaches[i] = mcache_spare[i];
+		mcache_spare[i] = old;
+		plat_set_cpu_mcache(i, mcaches[i]);	// (seen when the CPU resumes: the stop orders it)
 		// heap.live becomes the marked bytes next: what the cache
 		// counted before is part of the count being replaced.
-		__atomic_store_n(&c->live_pending, 0, __ATOMIC_RELAXED);
-		c->trigger_due = false;	// the cycle ending now paces the next one afresh
-		flush_counts(c, d->used);
+		__atomic_store_n(&old->live_pending, 0, __ATOMIC_RELAXED);
 	}
 }
 
-// mcache_release_detached: the spans mcache_detach_all set aside go onto
-// their classes' unswept sets. The objects a detached span had free were
-// counted as allocated when it was cached: Mallocs takes them back here.
-// heap.live does not: it was recomputed from the marked bytes since (Go
-// skips the same adjustment for a span cached before the sweep began).
-// A class at a time in one preemption-disabled region, so a stopped
-// world (read_memstats, mcache_unused) finds each class either still
-// detached or released and counted back, never half way.
+// release_class: the spans of span class sc in the detached cache o onto
+// their class's unswept sets; returns the free objects its current span
+// had. o's class is empty after.
+static u64 release_class(struct mcache *o, u8 sc)
+{
+	struct mspan *s = o->alloc[sc];
+	u64 unused = 0;
+	if (s != &emptyspan) {
+		unused = s->nelems - s->alloccount;
+		s->cache_next = o->spare[sc];
+	} else {
+		s = o->spare[sc];
+	}
+	if (s)
+		mcentral_uncache_chain(&heap.central[sc], s, true);
+	o->alloc[sc] = &emptyspan;
+	o->spare[sc] = NULL;
+	o->used[sc / 64] &= ~(1ull << (sc % 64));
+	return unused;
+}
+
+// mcache_release_detached: empties every CPU's detached cache. Its spans
+// go onto their classes' unswept sets; its counts into the heap's. The
+// objects a detached span had free were counted as allocated when it was
+// cached: Mallocs takes them back here. heap.live does not: it was
+// recomputed from the marked bytes since (Go skips the same adjustment
+// for a span cached before the sweep began). A size class at a time
+// (its scan and noscan spans share a count) in one preemption-disabled
+// region, so a stopped world (read_memstats) finds each either still in
+// the detached cache or released and counted, never half way.
 void mcache_release_detached(void)
 {
 	for (unsigned i = 0; i < plat_ncpus(); i++) {
-		struct mcache_detached *d = detached_of(i);
+		struct mcache *o = mcache_spare[i];
 		u64 left[USED_WORDS];
-		memcpy(left, d->used, sizeof(left));
+		memcpy(left, o->used, sizeof(left));
 		for (int sc; (sc = take_class(left)) >= 0;) {
+			unsigned cls = spanclass_size((u8)sc);
 			preempt_disable();
-			struct mspan *s = d->alloc[sc];
 			u64 unused = 0;
-			if (s) {
-				unused = s->nelems - s->alloccount;
-				s->cache_next = d->spare[sc];
-			} else {
-				s = d->spare[sc];
+			for (int noscan = 0; noscan < 2; noscan++) {
+				u8 k = make_spanclass(cls, noscan);
+				if (o->used[k / 64] >> (k % 64) & 1)
+					unused += release_class(o, k);
 			}
-			if (s)
-				mcentral_uncache_chain(&heap.central[sc], s, true);
 			spin_lock(&heap.lock);
-			heap.small_alloc_count[spanclass_size((u8)sc)] -= (i64)unused;
+			heap.small_alloc_count[cls] += o->small_alloc_count[cls] - (i64)unused;
 			spin_unlock(&heap.lock);
-			d->alloc[sc] = d->spare[sc] = NULL;
-			d->used[sc / 64] &= ~(1ull << (sc % 64));
+			o->small_alloc_count[cls] = 0;
 			preempt_enable();
 		}
 		preempt_disable();
-		for (struct mspan *s = d->full; s;)
-			s = mcentral_uncache_chain(&heap.central[s->spanclass], s, true);
-		d->full = NULL;
+		flush_full(o, true);
+		spin_lock(&heap.lock);
+		heap.tiny_allocs += o->tiny_allocs;
+		spin_unlock(&heap.lock);
+		o->tiny_allocs = 0;
+		o->tiny = o->tinyoffset = 0;
+		o->black_bytes = o->assist_bytes = 0;
+		o->trigger_due = false;
 		preempt_enable();
 	}
 }
@@ -875,14 +871,14 @@ u64 mcache_unused(u8 cls)
 	for (unsigned cpu = 0; cpu < plat_ncpus(); cpu++)
 		for (int noscan = 0; noscan < 2; noscan++) {
 			u8 sc = make_spanclass(cls, noscan);
-			const struct mspan *s = mcaches[cpu]->alloc[sc], *t = detached_of(cpu)->alloc[sc];
-			if (s != &emptyspan)
-				n += s->nelems - s->alloccount;
-			if (t)
-				n += t->nelems - t->alloccount;
+			const struct mspan *s = mcaches[cpu]->alloc[sc], *t = mcache_spare[cpu]->alloc[sc];
+			n += s->nelems - s->alloccount;	// (0 for emptyspan)
+			n += t->nelems - t->alloccount;
 		}
 	return n;
 }
+
+struct mcache *mcache_detached_of(unsigned cpu) { return mcache_spare[cpu]; }
 
 void heap_init(void)
 {
@@ -892,11 +888,12 @@ void heap_init(void)
 	tiny_spanclass = make_spanclass(size_to_class(TINY_SIZE), true);
 	_Static_assert(sizeof(struct mcache) <= PAGE_SIZE, "an mcache is one page");
 	for (unsigned i = 0; i < plat_ncpus(); i++) {
-		mcaches[i] = plat_meta_alloc(1, FT_META);	// and its detached spans (zeroed: none)
-		if (!mcaches[i])
-			panic("heap_init: no memory for cpu %u's mcache", i);
+		mcaches[i] = plat_meta_alloc(0, FT_META);
+		mcache_spare[i] = plat_meta_alloc(0, FT_META);
+		if (!mcaches[i] || !mcache_spare[i])
+			panic("heap_init: no memory for cpu %u's mcaches", i);
 		for (unsigned sc = 0; sc < NUM_SPAN_CLASSES; sc++)
-			mcaches[i]->alloc[sc] = &emptyspan;
+			mcaches[i]->alloc[sc] = mcache_spare[i]->alloc[sc] = &emptyspan;
 		plat_set_cpu_mcache(i, mcaches[i]);
 	}
 	pr_info("heap: %u size classes, %lu GiB range at %#lx, %u per-CPU caches", NUM_SIZE_CLASSES - 1,

@@ -106,18 +106,20 @@ struct mcentral {
 
 #define USED_WORDS ((NUM_SPAN_CLASSES + 63) / 64)	// a bit per span class
 
-// One per CPU. Only its CPU touches it, with preemption disabled.
+// One per CPU in use, and one spare per CPU (mcache_detach_all). Only its
+// CPU touches the one in use, with preemption disabled; the spare, only
+// the collector's thread or the stopped world.
 struct mcache {
 	struct mspan *alloc[NUM_SPAN_CLASSES];	// current span per class (never NULL)
 	// Spans this CPU's refills grew beyond the one they needed (spare, per
 	// class) and spans it gave back full (full, any class), chained by
 	// cache_next: a refill takes a spare and leaves the full span without
-	// the class lock. At mark termination both are set aside with the
-	// current spans (mcache_detach_all) and go on their classes' lists
-	// once the world runs, before the cycle ends; so every span is on a
-	// list, cached or set aside, and on a list by the next sweep
-	// termination, as the sweep needs. The full chain also goes when it
-	// reaches MCACHE_FULL_MAX.
+	// the class lock. At mark termination the whole cache is swapped for
+	// an empty spare (mcache_detach_all) and its spans go on their
+	// classes' lists once the world runs, before the cycle ends; so every
+	// span is on a list or in a cache, current or detached, and on a list
+	// by the next sweep termination, as the sweep needs. The full chain
+	// also goes when it reaches MCACHE_FULL_MAX.
 	struct mspan *spare[NUM_SPAN_CLASSES];
 	// Span classes refilled since the last flush or detach (a bit each):
 	// the only ones with a current span, spares or counts, so those are
@@ -351,15 +353,18 @@ u64 heap_live(void);
 void mcache_flush(struct mcache *c);
 void mcache_flush_all(void);	// world stopped
 // Mark termination's flush, in two steps (see mm/malloc.c):
-// mcache_detach_all empties every cache with the world stopped, moving
-// only pointers; mcache_release_detached, once the world runs and
-// sweepgen has moved on, puts those spans on their classes' unswept
-// sets. The collector's thread, before its cycle ends.
+// mcache_detach_all swaps every CPU's cache for its empty spare with the
+// world stopped; mcache_release_detached, once the world runs and
+// sweepgen has moved on, puts the old caches' spans on their classes'
+// unswept sets and their counts into the heap's. The collector's
+// thread, before its cycle ends.
 void mcache_detach_all(void);
 void mcache_release_detached(void);
 // mcache_unused: the free objects of class cls in the spans the caches
 // hold or have detached, all counted as allocated (world stopped).
 u64 mcache_unused(u8 cls);
+// mcache_detached_of: cpu's detached cache (empty once released).
+struct mcache *mcache_detached_of(unsigned cpu);
 
 // heap_objects_in_spans (tests): in one stop of the world, m as
 // read_memstats fills it (but for the collector's fields) and the objects

@@ -11,7 +11,7 @@ static u64 class_mallocs(unsigned cls)
 {
 	i64 n = heap.small_alloc_count[cls];
 	for (unsigned cpu = 0; cpu < plat_ncpus(); cpu++)
-		n += mcache_of(cpu)->small_alloc_count[cls];
+		n += mcache_of(cpu)->small_alloc_count[cls] + mcache_detached_of(cpu)->small_alloc_count[cls];
 	return (u64)(n - (i64)mcache_unused((u8)cls));
 }
 
@@ -21,7 +21,7 @@ static void read_stopped(struct memstats *m)
 {
 	u64 tiny = heap.tiny_allocs;
 	for (unsigned cpu = 0; cpu < plat_ncpus(); cpu++)
-		tiny += mcache_of(cpu)->tiny_allocs;
+		tiny += mcache_of(cpu)->tiny_allocs + mcache_detached_of(cpu)->tiny_allocs;
 	u64 small_bytes_alloc = 0, small_bytes_live = 0;
 	for (unsigned cls = 1; cls < NUM_SIZE_CLASSES; cls++) {
 		u64 mallocs = class_mallocs(cls), frees = heap.small_frees[cls];
@@ -72,7 +72,7 @@ void read_memstats(struct memstats *m)
 	u64 stack_bytes, meta_bytes;
 	plat_memory_stats(&stack_bytes, &meta_bytes);
 	m->stack_inuse = m->stack_sys = stack_bytes;
-	m->mcache_inuse = m->mcache_sys = (u64)plat_ncpus() * 2 * PAGE_SIZE;	// (the second: detached spans)
+	m->mcache_inuse = m->mcache_sys = (u64)plat_ncpus() * 2 * PAGE_SIZE;	// two per CPU (mcache_detach_all)
 	// Everything else the kernel keeps off the heap (thread descriptors,
 	// page tables, ...): metadata frames not accounted above.
 	u64 known = m->mspan_sys + m->mcache_sys + m->gc_sys;
