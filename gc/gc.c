@@ -81,8 +81,8 @@
 // charged per CPU, 4 KiB at a time, to the thread that completes the
 // batch (mm/malloc.c). A thread pays with its own work, the workers'
 // surplus (credit), or by waiting for credit. The CPU limiter turns
-// assists off once GC has used 200 ms x CPUs more than 50% of all CPUs,
-// and on again when 10% of that excess has drained (gc_internal.h).
+// assists off while GC has used more than 50% of all CPUs over the last
+// 200 ms x CPUs of GC time.
 
 #include "gc/gc_internal.h"
 #include "kernel/cmdline.h"
@@ -145,7 +145,6 @@ static struct {
 	struct spinlock lim_lock;
 	u64 lim_bucket, lim_last_ns, lim_last_cpu;
 	int lim_on;		// assists are off (read racily)
-	bool lim_full;		// what the bucket says (gc_limiter_step)
 	bool lim_hold;		// on whatever the bucket says (gc_limiter_hold)
 	u64 lim_engaged;	// times it turned on (lim_lock; read unlocked)
 	u64 assists;		// assists the limiter let pay: work, credit or a wait (atomic)
@@ -175,14 +174,14 @@ static struct {
 
 #define LIMIT_HEADROOM_PERCENT 3	// of the memory limit, kept free
 
-bool gc_limiter_step(u64 *bucket, bool on, u64 gc_ns, u64 dt_ns, unsigned ncpus)
+bool gc_limiter_step(u64 *bucket, u64 gc_ns, u64 dt_ns, unsigned ncpus)
 {
 	u64 cap = LIMITER_WINDOW_NS * ncpus;
 	u64 drain = dt_ns * ncpus * LIMITER_PERCENT / 100;
 	u64 b = *bucket + gc_ns;
 	b = b > drain ? b - drain : 0;
 	*bucket = MIN(b, cap);
-	return *bucket >= cap || (on && *bucket > cap / 100 * LIMITER_RELEASE_PERCENT);
+	return *bucket >= cap;
 }
 
 // limiter_advance: feeds the GC CPU time since the last update to the
@@ -192,9 +191,8 @@ bool gc_limiter_step(u64 *bucket, bool on, u64 gc_ns, u64 dt_ns, unsigned ncpus)
 static void limiter_advance(void)
 {
 	u64 now = nanotime(), cpu = __atomic_load_n(&gc.cpu_ns, __ATOMIC_RELAXED);
-	gc.lim_full = gc_limiter_step(&gc.lim_bucket, gc.lim_full, cpu - gc.lim_last_cpu, now - gc.lim_last_ns,
-				      plat_ncpus());
-	bool on = gc.lim_full || gc.lim_hold;
+	bool on = gc_limiter_step(&gc.lim_bucket, cpu - gc.lim_last_cpu, now - gc.lim_last_ns, plat_ncpus());
+	on |= gc.lim_hold;
 	__atomic_store_n(&gc.lim_last_ns, now, __ATOMIC_RELAXED);	// limiter_update reads it unlocked
 	gc.lim_last_cpu = cpu;
 	if (on && !gc.lim_on)	// (an atomic store: gc_limiter_engaged reads it unlocked)

@@ -102,21 +102,11 @@ void scan_all_roots(struct gcw *w);
 // gc_limiter_step: the CPU limiter's bucket (Go's gcCPULimiter) after
 // dt_ns of wall time in which GC used gc_ns of CPU time on ncpus CPUs:
 // GC time goes in, LIMITER_PERCENT of all CPU time drains out, capped at
-// LIMITER_WINDOW_NS per CPU. Returns whether the limiter is on (assists
-// off): it turns on when the bucket is full and, given `on`, stays on
-// until the bucket drains below LIMITER_RELEASE_PERCENT of full. Pure,
+// LIMITER_WINDOW_NS per CPU; true (assists off) while it is full. Pure,
 // for tests.
-//
-// Why the release point: turned off at the first drop below full, the
-// limiter flapped every millisecond, and each "off" lasted as long as an
-// assist's chunk of mark work, so GC took 75-85% of one CPU while
-// "limited" (hosted, TSan, gc.cpu_limiter_stops_a_spiral). With on and
-// off periods tens of milliseconds long, GC's share averages out at
-// LIMITER_PERCENT whatever the workers take (below it).
 #define LIMITER_PERCENT 50		// GC may use at most this much of all CPUs
 #define LIMITER_WINDOW_NS 200000000ul	// bucket capacity per CPU (Go: 1 s)
-#define LIMITER_RELEASE_PERCENT 90	// of a full bucket: turns off below it
-bool gc_limiter_step(u64 *bucket, bool on, u64 gc_ns, u64 dt_ns, unsigned ncpus);
+bool gc_limiter_step(u64 *bucket, u64 gc_ns, u64 dt_ns, unsigned ncpus);
 // For tests: gc_limiter_sync brings the limiter up to date and reads it:
 // on, the times it turned on, and the clock and GC CPU time (gc_cpu_time)
 // it has been fed up to. gc_limiter_hold keeps it on whatever the bucket
