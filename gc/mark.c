@@ -90,18 +90,20 @@ static bool gcw_get(struct gcw *w, u64 *obj)
 	return true;
 }
 
+// check_ring_empty: outside gcw_drain w's rings are empty (a pointer
+// left there would never be marked, an object never scanned).
+static void check_ring_empty(const struct gcw *w, const u64 *ring, u32 n, const char *what)
+{
+	for (u32 i = 0; i < n; i++)
+		if (ring[i])
+			panic("gcw_flush: gcw %ld's %s ring still holds %#lx (slot %u), cycle %u", w - gcws, what,
+			      ring[i], i, gc_cycle);
+}
+
 void gcw_flush(struct gcw *w)
 {
-	// Outside gcw_drain the rings are empty (a pointer left there would
-	// never be marked, an object never scanned).
-	for (u32 i = 0; i < MARK_AHEAD; i++)
-		if (w->ahead[i])
-			panic("gcw_flush: gcw %ld's mark-ahead ring still holds %#lx (slot %u), cycle %u",
-			      w - gcws, w->ahead[i], i, gc_cycle);
-	for (u32 i = 0; i < SCAN_AHEAD; i++)
-		if (w->scan_ring[i])
-			panic("gcw_flush: gcw %ld's scan-ahead ring still holds %#lx (slot %u), cycle %u",
-			      w - gcws, w->scan_ring[i], i, gc_cycle);
+	check_ring_empty(w, w->ahead, MARK_AHEAD, "mark-ahead");
+	check_ring_empty(w, w->scan_ring, SCAN_AHEAD, "scan-ahead");
 	struct wbuf *b = w->cur;
 	if (!b)
 		return;

@@ -738,23 +738,29 @@ static void flush_counts(struct mcache *c, const u64 *used)
 	spin_unlock(&heap.lock);
 }
 
+// give_back: cur (c's current span of class sc, or NULL) and c's spares
+// of the class onto the class's lists, in one hold of its lock (the
+// unswept sets if stale).
+static void give_back(struct mcache *c, u8 sc, struct mspan *cur, bool stale)
+{
+	struct mspan *s = cur;
+	if (s)
+		s->cache_next = c->spare[sc];
+	else
+		s = c->spare[sc];
+	if (s)
+		mcentral_uncache_chain(&heap.central[sc], s, stale);
+	c->spare[sc] = NULL;
+}
+
 void mcache_flush(struct mcache *c)
 {
 	u64 used[USED_WORDS], left[USED_WORDS];
 	memcpy(used, c->used, sizeof(used));
 	memcpy(left, used, sizeof(left));
 	memset(c->used, 0, sizeof(c->used));
-	for (int sc; (sc = take_class(left)) >= 0;) {
-		// The current span and the spares, in one hold of the lock.
-		struct mspan *s = mcache_detach(c, sc);
-		if (s)
-			s->cache_next = c->spare[sc];
-		else
-			s = c->spare[sc];
-		if (s)
-			mcentral_uncache_chain(&heap.central[sc], s, false);
-		c->spare[sc] = NULL;
-	}
+	for (int sc; (sc = take_class(left)) >= 0;)
+		give_back(c, (u8)sc, mcache_detach(c, (u8)sc), false);
 	flush_full(c, false);
 	c->tiny = 0;
 	c->tinyoffset = 0;
@@ -807,17 +813,9 @@ void mcache_detach_all(void)
 static u64 release_class(struct mcache *o, u8 sc)
 {
 	struct mspan *s = o->alloc[sc];
-	u64 unused = 0;
-	if (s != &emptyspan) {
-		unused = s->nelems - s->alloccount;
-		s->cache_next = o->spare[sc];
-	} else {
-		s = o->spare[sc];
-	}
-	if (s)
-		mcentral_uncache_chain(&heap.central[sc], s, true);
+	u64 unused = s->nelems - s->alloccount;	// (0 for emptyspan)
+	give_back(o, sc, s != &emptyspan ? s : NULL, true);
 	o->alloc[sc] = &emptyspan;
-	o->spare[sc] = NULL;
 	o->used[sc / 64] &= ~(1ull << (sc % 64));
 	return unused;
 }

@@ -492,7 +492,7 @@ static u64 backed_pages(struct mspan *s)
 static struct mspan *take_backed_free(u64 max_pages)
 {
 	for (int n = 128; n >= 1; n--) {
-		struct list *l = n == 128 ? &heap.free_large : &heap.free[n];
+		struct list *l = free_list(n);
 		if (!list_empty(l)) {
 			struct mspan *s = list_entry(l->next, struct mspan, link);
 			if (!any_backed(s))
@@ -630,7 +630,7 @@ bool heap_check(char *why, size_t size)
 		a += s->npages << HEAP_PAGE_SHIFT;
 	}
 	for (int n = 1; ok && n <= 128; n++) {	// insert_free's order: spans with a backed page first
-		struct list *l = n == 128 ? &heap.free_large : &heap.free[n];
+		struct list *l = free_list(n);
 		const struct mspan *unbacked = NULL;
 		list_for_each(e, l) {
 			const struct mspan *s = list_entry(e, struct mspan, link);
