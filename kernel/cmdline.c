@@ -24,6 +24,7 @@ static const struct option options[] = {
 	{"gccheckmark", OPT_BOOL, F(gccheckmark), 0, 0, 0},
 	{"gcstoptheworld", OPT_INT, F(gcstoptheworld), 0, 0, 2},
 	{"clobberfree", OPT_BOOL, F(clobberfree), 0, 0, 0},
+	{"stwtrace", OPT_INT, F(stwtrace_us), 0, 0, 1000000},
 	{"gcpercent", OPT_PERCENT, F(gcpercent), 0, 0, 0},
 	{"memlimit", OPT_BYTES, F(memlimit), 0, 0, 0},
 	{"loglevel", OPT_INT, F(loglevel), 0, LOG_ERR, LOG_DEBUG},

@@ -23,6 +23,7 @@ struct kconfig {
 	int gctrace;			// gctrace=N: 0 off, 1 one line per cycle
 	bool gccheckmark;		// gccheckmark=1
 	int gcstoptheworld;		// gcstoptheworld=0|1|2
+	int stwtrace_us;		// stwtrace=US: explain stops that waited longer (0: off)
 	bool clobberfree;		// clobberfree=1
 	int gcpercent;			// gcpercent=N|off (GOGC); -1 = off
 	u64 memlimit;			// memlimit=BYTES[KiB|MiB|GiB|TiB]; UINT64_MAX = none

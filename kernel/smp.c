@@ -19,7 +19,9 @@
 #include "drivers/acpi.h"
 #include "drivers/lapic.h"
 #include "kernel/bootinfo.h"
+#include "kernel/cmdline.h"
 #include "kernel/cpu.h"
+#include "kernel/ksyms.h"
 #include "kernel/panic.h"
 #include "kernel/percpu.h"
 #include "kernel/printf.h"
@@ -172,8 +174,100 @@ static struct {
 	int busy;		// held by the stopping CPU from stw_begin to stw_end
 	u32 gen;		// odd while the world is stopped
 	u32 parked;		// CPUs inside stw_park
+	u64 t0;			// nanotime when the stop began (stwtrace), before gen goes odd
 	struct stw_stats stats;	// written by the holder only
 } stw;
+
+// stwtrace=US: a stop that waited longer than that for the other CPUs
+// says which CPU it waited for and where that CPU was: its stop IPI
+// samples the interrupted code (the preempt-disabled region the CPU is
+// in, as a backtrace), and its park says when it got out. Each CPU
+// writes only its own probe; the stopper reads them once every CPU has
+// parked (parking is a release, the count's load an acquire). Under TCG
+// the IPI arrives 15-65 us late, so a region shorter than that may have
+// ended first: then the sample shows what came after it.
+#define STW_PROBE_PCS 6
+struct stw_probe {
+	u32 gen;		// the stop it is about
+	u32 preempt;		// the interrupted code's preemption count
+	u64 ipi_ns, park_ns;	// after stw.t0; 0: did not happen in this stop
+	int npcs, npark;
+	u64 pcs[STW_PROBE_PCS];	// the interrupted code, innermost first
+	u64 park[STW_PROBE_PCS];	// where it parked (the end of its region)
+};
+static struct stw_probe stw_probes[MAX_CPUS];
+static struct stw_probe stw_slow;	// the stopper's copy of the laggard's, printed by stw_end
+static u64 stw_slow_ns;			// its stop's wait; 0: nothing to print
+static u32 stw_slow_cpu;
+
+static u64 stw_trace_ns(void) { return (u64)kconfig.stwtrace_us * 1000; }
+
+// stw_probe_mark: this CPU got the IPI (tf set) or parked, during stop g.
+static void stw_probe_mark(u32 g, const struct trapframe *tf)
+{
+	struct stw_probe *p = &stw_probes[this_cpu_id()];
+	if (p->gen != g)
+		*p = (struct stw_probe){.gen = g};
+	u64 t = nanotime() - __atomic_load_n(&stw.t0, __ATOMIC_RELAXED);
+	if (!tf) {
+		p->park_ns = t;
+		p->npark = backtrace_capture((u64)__builtin_frame_address(0), p->park, STW_PROBE_PCS);
+		return;
+	}
+	p->ipi_ns = t;
+	p->preempt = (u32)preempt_count();
+	p->pcs[0] = tf->rip;
+	p->npcs = 1 + backtrace_capture(tf->rbp, p->pcs + 1, STW_PROBE_PCS - 1);
+}
+
+// stw_trace_wait: after a wait of ns, keeps the laggard's probe for
+// stw_end to print if the wait was over the threshold.
+static void stw_trace_wait(u64 ns)
+{
+	u32 g = __atomic_load_n(&stw.gen, __ATOMIC_RELAXED);
+	stw_slow_ns = 0;
+	if (!stw_trace_ns() || ns <= stw_trace_ns())
+		return;
+	u64 latest = 0;
+	for (unsigned i = 0; i < ncpus_online; i++) {
+		const struct stw_probe *p = &stw_probes[i];
+		if (i != this_cpu_id() && p->gen == g && p->park_ns >= latest) {
+			latest = p->park_ns;
+			stw_slow = *p;
+			stw_slow_cpu = i;
+			stw_slow_ns = ns;
+		}
+	}
+}
+
+// format_pcs: "f+0x1 < g+0x2 < ..." into buf.
+static void format_pcs(char *buf, size_t size, const u64 *pcs, int n)
+{
+	char *w = buf, *end = buf + size;
+	*w = 0;
+	for (int i = 0; i < n && end - w > 48; i++) {
+		w += ksnprintf(w, (size_t)(end - w), "%s", i ? " < " : "");
+		w += ksym_format(w, (size_t)(end - w), pcs[i]);
+	}
+}
+
+static void stw_trace_print(void)
+{
+	if (!stw_slow_ns)
+		return;
+	const struct stw_probe *p = &stw_slow;
+	char ipi[STW_PROBE_PCS * 48], park[STW_PROBE_PCS * 48];
+	format_pcs(ipi, sizeof(ipi), p->pcs, p->npcs);
+	format_pcs(park, sizeof(park), p->park, p->npark);
+	if (p->ipi_ns)
+		kprintf("stwtrace: stop %lu waited %lu us for cpu %u: its IPI came at %lu us in %s (preempt "
+			"count %u); parked at %lu us in %s\n", stw.stats.count, stw_slow_ns / 1000, stw_slow_cpu,
+			p->ipi_ns / 1000, ipi, p->preempt, p->park_ns / 1000, park);
+	else
+		kprintf("stwtrace: stop %lu waited %lu us for cpu %u: parked at %lu us in %s, before its IPI "
+			"came\n", stw.stats.count, stw_slow_ns / 1000, stw_slow_cpu, p->park_ns / 1000, park);
+	stw_slow_ns = 0;
+}
 
 void stw_park(void)
 {
@@ -192,6 +286,8 @@ void stw_park(void)
 		__asm__ volatile("movq %%rsp, %0" : "=r"(sp));
 		c->current->rsp = sp;
 	}
+	if (stw_trace_ns())
+		stw_probe_mark(g, NULL);
 	__atomic_fetch_add(&stw.parked, 1, __ATOMIC_ACQ_REL);
 	// Acquire: the stopping CPU's writes during the stop are visible once
 	// the generation moves on.
@@ -239,7 +335,9 @@ static u32 stw_stopped(void)
 
 static void stw_ipi(struct trapframe *tf)
 {
-	(void)tf;
+	u32 g = __atomic_load_n(&stw.gen, __ATOMIC_ACQUIRE);
+	if (stw_trace_ns() && (g & 1))
+		stw_probe_mark(g, tf);
 	// Parking happens on the way out of the interrupt (sched_irq_exit)
 	// if the interrupted code is preemptible, else at its preempt_enable.
 	pending_set(this_cpu(), PENDING_STW);
@@ -268,6 +366,7 @@ u64 stw_begin(void)
 	preempt_disable();
 	sti();
 	u64 t0 = nanotime();
+	__atomic_store_n(&stw.t0, t0, __ATOMIC_RELAXED);	// (ordered before the odd gen by its seq-cst add)
 	__atomic_add_fetch(&stw.gen, 1, __ATOMIC_SEQ_CST);	// odd: stopped
 	if (ncpus_online > 1) {
 		// Halted idle CPUs are not woken: on a host, waking a halted
@@ -286,6 +385,7 @@ u64 stw_begin(void)
 			cpu_relax();	// interrupts on: TLB shootdowns of CPUs not yet parked are answered
 	}
 	u64 ns = nanotime() - t0;
+	stw_trace_wait(ns);
 	stw.stats.count++;
 	stw.stats.last_ns = ns;
 	stw.stats.total_ns += ns;
@@ -304,6 +404,7 @@ u64 stw_end(void)
 	u64 now = nanotime();
 	while (__atomic_load_n(&stw.parked, __ATOMIC_ACQUIRE) != 0)
 		cpu_relax();
+	stw_trace_print();	// (the world runs: not part of the stop)
 	flag_drop(&stw.busy);
 	preempt_enable();
 	return now;

@@ -18,13 +18,14 @@ static void parse(const char *s)
 KTEST(cmdline, good_options)
 {
 	parse("gctrace=1 gccheckmark=1 gcstoptheworld=2 clobberfree=1 gcpercent=50 "
-	      "memlimit=64MiB loglevel=3 test=frame.* bench testtimeout=2500 benchtime=250");
+	      "memlimit=64MiB loglevel=3 test=frame.* bench testtimeout=2500 benchtime=250 stwtrace=50");
 	KT_EXPECT_EQ(t, d.warnings, 0);
-	KT_EXPECT_EQ(t, d.options, 11);
+	KT_EXPECT_EQ(t, d.options, 12);
 	KT_EXPECT_EQ(t, cfg.gctrace, 1);
 	KT_EXPECT_EQ(t, cfg.gccheckmark, true);
 	KT_EXPECT_EQ(t, cfg.gcstoptheworld, 2);
 	KT_EXPECT_EQ(t, cfg.clobberfree, true);
+	KT_EXPECT_EQ(t, cfg.stwtrace_us, 50);
 	KT_EXPECT_EQ(t, cfg.gcpercent, 50);
 	KT_EXPECT_EQ(t, cfg.memlimit, 64ull << 20);
 	KT_EXPECT_EQ(t, cfg.loglevel, 3);
@@ -83,7 +84,8 @@ KTEST(cmdline, malformed_options_change_nothing)
 		"gcpercent=99999999999", "memlimit=12XB", "memlimit=MiB", "memlimit=",
 		"memlimit=99999999999999999999", "memlimit=17179869184TiB", "loglevel=4",
 		"testinject=bogus:x", "testinject=fail:", "testinject=fail", "testtimeout=0",
-		"test=", "bench=", "benchtime=1s", "benchtime=0",
+		"test=", "bench=", "benchtime=1s", "benchtime=0", "stwtrace=-1", "stwtrace=1000001",
+		"stwtrace=us",
 	};
 	kconfig_defaults(&defaults);
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
