@@ -554,6 +554,8 @@ static void hold_some(struct thread *t, void *arg)
 
 // scan_stacks_some: scans a batch of stacks of threads that are switched
 // out (held meanwhile) and the caller's own; false if none was scanned.
+// A stop of the world waiting for this CPU ends the batch early: the
+// threads not scanned yet are let go for a later pass.
 static bool scan_stacks_some(void)
 {
 	struct hold_batch h = {0};
@@ -565,8 +567,10 @@ static bool scan_stacks_some(void)
 	thread_for_each(hold_some, &h);
 	struct gcw *w = &gcws[this_cpu_id()];
 	for (int i = 0; i < h.n; i++) {
-		scan_stack(w, h.t[i], h.t[i]->rsp);
-		__atomic_store_n(&h.t[i]->gc_scangen, gc_cycle, __ATOMIC_RELAXED);
+		if (i == 0 || !plat_preempt_requested()) {
+			scan_stack(w, h.t[i], h.t[i]->rsp);
+			__atomic_store_n(&h.t[i]->gc_scangen, gc_cycle, __ATOMIC_RELAXED);
+		}
 		thread_unhold(h.t[i]);
 	}
 	if (h.self) {

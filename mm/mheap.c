@@ -173,18 +173,24 @@ static struct list *free_list(u64 npages)
 
 _Static_assert(ARENA_PAGES % 64 == 0, "a word of backed bits never straddles two arenas");
 
-// any_backed: s has a page backed by memory; a word of bits at a time.
-static bool any_backed(const struct mspan *s)
+// first_backed: the index in s of its first page backed by memory
+// (s->npages: none), a word of bits at a time: a free run grown by the
+// heap can be thousands of pages, looked at under the heap lock.
+static u64 first_backed(const struct mspan *s)
 {
-	for (u64 p = page_index(s->base), end = p + s->npages; p < end;) {
+	u64 first = page_index(s->base), end = first + s->npages;
+	for (u64 p = first; p < end;) {
 		u64 bit = p % 64, n = MIN(64 - bit, end - p);
 		u64 mask = (n == 64 ? ~0ull : (1ull << n) - 1) << bit;
-		if (__atomic_load_n(&heap.backed[p / ARENA_PAGES][(p % ARENA_PAGES) / 64], __ATOMIC_RELAXED) & mask)
-			return true;
+		u64 w = __atomic_load_n(&heap.backed[p / ARENA_PAGES][(p % ARENA_PAGES) / 64], __ATOMIC_RELAXED) & mask;
+		if (w)
+			return p - bit + (u64)__builtin_ctzll(w) - first;
 		p += n;
 	}
-	return false;
+	return s->npages;
 }
+
+static bool any_backed(const struct mspan *s) { return first_backed(s) < s->npages; }
 
 // insert_free: s onto its free list. Each list keeps the spans with a
 // backed page ahead of those with none (a listed span's backing never
@@ -495,12 +501,10 @@ static struct mspan *take_backed_free(u64 max_pages)
 		struct list *l = free_list(n);
 		if (!list_empty(l)) {
 			struct mspan *s = list_entry(l->next, struct mspan, link);
-			if (!any_backed(s))
+			u64 skip = first_backed(s);
+			if (skip == s->npages)
 				continue;	// (nor are those after it: insert_free)
 			list_remove(&s->link);
-			u64 skip = 0;
-			while (!page_backed(page_index(s->base) + skip))
-				skip++;
 			struct mspan *lo, *hi;	// (no metadata for a split: take it whole)
 			if (skip && split(s, skip, &lo, &hi)) {
 				insert_free(lo);
