@@ -335,8 +335,10 @@ static u32 stw_stopped(void)
 
 static void stw_ipi(struct trapframe *tf)
 {
+	// (A CPU that went idle since the IPI was sent counts as stopped and
+	// the stopper may be reading probes already: it records nothing.)
 	u32 g = __atomic_load_n(&stw.gen, __ATOMIC_ACQUIRE);
-	if (stw_trace_ns() && (g & 1))
+	if (stw_trace_ns() && (g & 1) && !__atomic_load_n(&this_cpu()->stw_idle, __ATOMIC_RELAXED))
 		stw_probe_mark(g, tf);
 	// Parking happens on the way out of the interrupt (sched_irq_exit)
 	// if the interrupted code is preemptible, else at its preempt_enable.
