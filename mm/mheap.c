@@ -173,24 +173,25 @@ static struct list *free_list(u64 npages)
 
 _Static_assert(ARENA_PAGES % 64 == 0, "a word of backed bits never straddles two arenas");
 
-// first_backed: the index in s of its first page backed by memory
-// (s->npages: none), a word of bits at a time: a free run grown by the
-// heap can be thousands of pages, looked at under the heap lock.
-static u64 first_backed(const struct mspan *s)
+// first_page: the index in s of its first page that is backed by memory
+// (backed) or not (!backed); s->npages: none. A word of bits at a time:
+// a free run grown by the heap can be thousands of pages, looked at under
+// the heap lock.
+static u64 first_page(const struct mspan *s, bool backed)
 {
 	u64 first = page_index(s->base), end = first + s->npages;
 	for (u64 p = first; p < end;) {
 		u64 bit = p % 64, n = MIN(64 - bit, end - p);
 		u64 mask = (n == 64 ? ~0ull : (1ull << n) - 1) << bit;
-		u64 w = __atomic_load_n(&heap.backed[p / ARENA_PAGES][(p % ARENA_PAGES) / 64], __ATOMIC_RELAXED) & mask;
-		if (w)
+		u64 w = __atomic_load_n(&heap.backed[p / ARENA_PAGES][(p % ARENA_PAGES) / 64], __ATOMIC_RELAXED);
+		if ((w = (backed ? w : ~w) & mask) != 0)
 			return p - bit + (u64)__builtin_ctzll(w) - first;
 		p += n;
 	}
 	return s->npages;
 }
 
-static bool any_backed(const struct mspan *s) { return first_backed(s) < s->npages; }
+static bool any_backed(const struct mspan *s) { return first_page(s, true) < s->npages; }
 
 // insert_free: s onto its free list. Each list keeps the spans with a
 // backed page ahead of those with none (a listed span's backing never
@@ -372,8 +373,10 @@ static bool split(struct mspan *s, u64 head, struct mspan **lo, struct mspan **h
 }
 
 // take_locked: npages backed pages off the free lists (growing the range
-// if none fit and may_grow), BUSY; NULL with *why set. Heap lock held.
-static struct mspan *take_locked(u64 npages, bool may_grow, const char **why)
+// if none fit and may_grow), BUSY; NULL with *why set. With backed_only,
+// only pages backed already (NULL if the run it would cut from starts
+// with an unbacked one). Heap lock held.
+static struct mspan *take_locked(u64 npages, bool may_grow, bool backed_only, const char **why)
 {
 	if (npages == 0 || npages > (PLAT_HEAP_SIZE >> HEAP_PAGE_SHIFT)) {
 		*why = "allocation larger than the heap range";
@@ -385,6 +388,10 @@ static struct mspan *take_locked(u64 npages, bool may_grow, const char **why)
 	if (!s) {
 		if (!may_grow)
 			*why = "no free run that large";
+		return NULL;
+	}
+	if (backed_only && first_page(s, false) < npages) {
+		*why = "no backed free run that large";
 		return NULL;
 	}
 	list_remove(&s->link);
@@ -424,7 +431,7 @@ static void use_locked(struct mspan *s)
 struct mspan *mheap_take(u64 npages, const char **why)
 {
 	spin_lock(&heap.lock);
-	struct mspan *s = take_locked(npages, true, why);
+	struct mspan *s = take_locked(npages, true, false, why);
 	spin_unlock(&heap.lock);
 	return s;
 }
@@ -449,7 +456,12 @@ u64 mheap_alloc_n(u64 npages, u64 n, struct mspan **out, const char **why)
 	spin_lock(&heap.lock);
 	u64 got = 0;
 	for (; got < n; got++) {
-		struct mspan *s = take_locked(npages, got == 0, why);
+		// Spans after the first only if backed already: the caller
+		// (a refill) has preemption disabled, and backing a page (a
+		// zeroed frame and a mapping per 4 KiB) is time a stop of the
+		// world waits out; eight spans backed at once held stops for
+		// ~100 us under TCG (stwtrace).
+		struct mspan *s = take_locked(npages, got == 0, got > 0, why);
 		if (!s)
 			break;
 		use_locked(s);
@@ -501,7 +513,7 @@ static struct mspan *take_backed_free(u64 max_pages)
 		struct list *l = free_list(n);
 		if (!list_empty(l)) {
 			struct mspan *s = list_entry(l->next, struct mspan, link);
-			u64 skip = first_backed(s);
+			u64 skip = first_page(s, true);
 			if (skip == s->npages)
 				continue;	// (nor are those after it: insert_free)
 			list_remove(&s->link);
