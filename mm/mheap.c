@@ -25,9 +25,15 @@
 struct mheap heap;	// in .bss: 150 KiB of tables; the lock is set up by mheap_init
 
 static struct fixalloc span_fixalloc;
-// Bitmaps by size: 16 B .. 2 KiB buckets (the fixalloc rounds to 16).
-#define BITS_BUCKETS 8
+// Bitmaps by size: buckets of 16, 32 and 64 B, then every multiple of
+// 64 B up to 2 KiB. A span's block of bitmaps is a few hundred bytes
+// (320 for a span of 16-byte objects) and the heap has one per 8 KiB
+// page: power-of-two buckets wasted up to half of each block.
+#define BITS_BUCKETS 34
+#define BITS_MAX 2048u
 static struct fixalloc bits_fixalloc[BITS_BUCKETS];
+
+static u32 bits_bucket_size(int b) { return b < 3 ? 16u << b : (u32)(b - 1) * 64; }
 
 static const char *const span_state_names[SPAN_NSTATES] = {"dead", "free", "in use", "busy"};
 
@@ -52,17 +58,16 @@ void span_struct_free(struct mspan *s)
 static int bits_bucket(u32 words)
 {
 	u32 bytes = words * 8;
-	for (int b = 0; b < BITS_BUCKETS; b++)
-		if (bytes <= (16u << b))
-			return b;
-	return -1;
+	if (bytes > BITS_MAX)
+		return -1;
+	return bytes <= 16 ? 0 : bytes <= 32 ? 1 : bytes <= 64 ? 2 : 2 + (int)((bytes - 1) / 64);
 }
 
 u64 *bits_alloc(u32 words)
 {
 	int b = bits_bucket(words);
 	if (b < 0)
-		panic("bits_alloc(%u words): more than %u bytes", words, 16u << (BITS_BUCKETS - 1));
+		panic("bits_alloc(%u words): more than %u bytes", words, BITS_MAX);
 	return fixalloc_alloc(&bits_fixalloc[b]);
 }
 
@@ -119,7 +124,8 @@ void mheap_init(void)
 	spin_init(&heap.lock, "heap");
 	fixalloc_init(&span_fixalloc, "mspan", sizeof(struct mspan), FT_META);
 	for (int b = 0; b < BITS_BUCKETS; b++)
-		fixalloc_init(&bits_fixalloc[b], "gc bits", 16u << b, FT_META);
+		fixalloc_init(&bits_fixalloc[b], "gc bits", bits_bucket_size(b), FT_META);
+	_Static_assert(BITS_MAX == (BITS_BUCKETS - 1 - 1) * 64, "the last bucket holds BITS_MAX bytes");
 	for (int i = 0; i < 128; i++)
 		list_init(&heap.free[i]);
 	list_init(&heap.free_large);
