@@ -17,8 +17,23 @@ void heap_test_free(void *p)
 	u64 idx = spanclass_size(s->spanclass) == 0 ? 0 : ((a - s->base) * s->divmagic) >> 32;
 	if (idx >= s->nelems)
 		panic("heap_test_free(%p): past the last object of span %#lx", p, s->base);
+	// The span's freed bits are made by its first drop (they cost a bit
+	// per object of every span otherwise); CPUs dropping at once race
+	// to install theirs, and the losers free theirs. Acquire/release:
+	// the bits are zero before anyone uses them.
+	u64 *fb = __atomic_load_n(&s->freedbits, __ATOMIC_ACQUIRE);
+	if (!fb) {
+		u64 *mine = bits_alloc(s->bitwords);
+		if (!mine)
+			panic("heap_test_free(%p) on cpu %u: no memory for span %#lx's freed bits", p, this_cpu_id(),
+			      s->base);
+		if (__atomic_compare_exchange_n(&s->freedbits, &fb, mine, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			fb = mine;
+		else
+			bits_free(mine, s->bitwords);
+	}
 	// Atomic: CPUs may drop neighbouring objects at once.
-	u64 old = __atomic_fetch_or(&s->freedbits[idx / 64], 1ull << (idx % 64), __ATOMIC_RELAXED);
+	u64 old = __atomic_fetch_or(&fb[idx / 64], 1ull << (idx % 64), __ATOMIC_RELAXED);
 	// Tiny allocations share 16-byte blocks: dropping one drops its block,
 	// so a second object of the same block is no error.
 	bool tiny = spanclass_noscan(s->spanclass) && s->elemsize == 16;
@@ -42,7 +57,7 @@ static u64 mark_survivors(struct mspan *s)
 			allocated |= (1ull << (s->freeindex - lo)) - 1;
 		if (lo + 64 > s->nelems)
 			allocated &= s->nelems - lo >= 64 ? ~0ull : (1ull << (s->nelems - lo)) - 1;
-		s->markbits[w] = allocated & ~s->freedbits[w];
+		s->markbits[w] = allocated & ~(s->freedbits ? s->freedbits[w] : 0);
 		n += popcount64(s->markbits[w]) * s->elemsize;
 	}
 	return n;

@@ -81,7 +81,7 @@ struct mspan {
 	u32 alloccount;		// allocated objects
 	u32 bitwords;		// words in each of allocbits/markbits/freedbits
 	u32 sweepgen;		// heap.sweepgen when last swept
-	u64 *freedbits;		// test-only frees since the last test collection
+	u64 *freedbits;		// test-only frees since the last test collection (NULL until heap_test_free)
 	u64 *checkbits;		// gccheckmark's marks (bitwords words), made when first needed
 	const struct gc_type *largetype;	// a large scan object's type
 	struct list link;	// heap free list, mcentral set, or alone; by the owner's lock
@@ -255,9 +255,9 @@ u64 heap_backed_bytes(void);
 void mheap_meta_stats(u64 *mspan_inuse, u64 *mspan_sys, u64 *gc_sys);
 u64 *bits_alloc(u32 words);
 void bits_free(u64 *p, u32 words);
-// span_bits_alloc: s's allocbits, markbits, freedbits and (if heapbits)
-// pointer bits, all zero, as one block for s->bitwords; false if out of
-// memory. mheap_free frees them.
+// span_bits_alloc: s's allocbits, markbits and (if heapbits) pointer
+// bits, all zero, as one block for s->bitwords; false if out of memory.
+// mheap_free frees them (and the freed bits heap_test_free may add).
 bool span_bits_alloc(struct mspan *s, bool heapbits);
 struct mspan *span_struct_alloc(void);
 void span_struct_free(struct mspan *s);

@@ -345,7 +345,8 @@ static bool sweep(struct mspan *s, bool keep)
 	s->markbits = old;
 	for (u32 i = 0; i < s->bitwords; i++)
 		__atomic_store_n(&old[i], 0, __ATOMIC_RELAXED);
-	memset(s->freedbits, 0, s->bitwords * 8);
+	if (s->freedbits)
+		memset(s->freedbits, 0, s->bitwords * 8);
 	// freeindex starts past the leading run of survivors: below it no
 	// lookup (mark_word, find_object) needs the allocation bits, one
 	// cache miss fewer per pointer into a full span.

@@ -77,7 +77,7 @@ void bits_free(u64 *p, u32 words)
 		fixalloc_free(&bits_fixalloc[bits_bucket(words)], p);
 }
 
-// A span's allocation, mark and freed bits (bitwords words each) and its
+// A span's allocation and mark bits (bitwords words each) and its
 // pointer bits (heapwords) are one block, in that order at first: one
 // metadata allocation per span instead of four, so a refill that grows
 // the class touches one free list and one lock. Sweep swaps allocbits and
@@ -90,13 +90,12 @@ static u32 span_heapwords(struct mspan *s, bool heapbits)
 bool span_bits_alloc(struct mspan *s, bool heapbits)
 {
 	u32 n = s->bitwords, hw = span_heapwords(s, heapbits);
-	u64 *b = bits_alloc(3 * n + hw);
+	u64 *b = bits_alloc(2 * n + hw);
 	if (!b)
 		return false;
 	s->allocbits = b;
 	s->markbits = b + n;
-	s->freedbits = b + 2 * n;
-	s->heapbits = hw ? b + 3 * n : NULL;
+	s->heapbits = hw ? b + 2 * n : NULL;
 	return true;
 }
 
@@ -482,8 +481,9 @@ void mheap_free(struct mspan *s)
 	u64 *bits = span_bits_block(s);
 	__atomic_store_n(&s->published, false, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->allocbits, NULL, __ATOMIC_RELAXED);	// lookups racing this see NULL or old bits
-	bits_free(bits, 3 * s->bitwords + span_heapwords(s, s->heapbits != NULL));
+	bits_free(bits, 2 * s->bitwords + span_heapwords(s, s->heapbits != NULL));
 	bits_free(s->checkbits, s->bitwords);
+	bits_free(s->freedbits, s->bitwords);
 	s->allocbits = s->markbits = s->freedbits = s->heapbits = s->checkbits = NULL;
 	spin_lock(&heap.lock);
 	if (s->state != SPAN_INUSE)
