@@ -567,6 +567,7 @@ static void drain_stopped(struct gcw *w)
 struct cycle {
 	bool forced;
 	u64 start_ns, heap0, heap1, marked, goal;
+	u64 mark_start_ns;		// when the first stop ended: marking is on from here
 	u64 stw1_ns, mark_ns, stw2_ns;	// wall
 	u64 pause_ns;			// all stopped time
 	u64 stacks, globals;
@@ -602,7 +603,8 @@ static void sweep_termination(struct cycle *c)
 	heap.marking = 1;
 	gc_barrier_on = 1;
 	// (With gcstoptheworld the world stays stopped through mark termination.)
-	c->stw1_ns = add_pause(t, kconfig.gcstoptheworld ? nanotime() : stw_finish(), &c->pause_ns);
+	c->mark_start_ns = kconfig.gcstoptheworld ? nanotime() : stw_finish();
+	c->stw1_ns = add_pause(t, c->mark_start_ns, &c->pause_ns);
 	wake_all(&gc.start_wq);	// marking has begun: threads in gc_trigger go on
 }
 
@@ -630,9 +632,13 @@ static bool mark_termination_try(void)
 	return work_empty() && mark_root_jobs_done();	// (and every stack: mark_stacks_stopped above)
 }
 
+// concurrent_mark: step 2, on the gc thread. Its clock (gctrace's second
+// number) starts when marking did, at the end of the first stop, which
+// may have been on the thread that triggered the cycle: the time the gc
+// thread then waits for a CPU is part of the phase (mutators allocate
+// black meanwhile), as in Go's gctrace.
 static void concurrent_mark(struct cycle *c, u64 *stw2_start)
 {
-	u64 t0 = nanotime();
 	if (kconfig.gcstoptheworld) {
 		*stw2_start = nanotime();
 		mark_termination_try();
@@ -661,7 +667,7 @@ static void concurrent_mark(struct cycle *c, u64 *stw2_start)
 	// The waiting assists are woken once the world runs again
 	// (mark_termination).
 	__atomic_store_n(&gc.mark_on, false, __ATOMIC_RELEASE);
-	c->mark_ns = *stw2_start - t0;
+	c->mark_ns = *stw2_start - c->mark_start_ns;
 }
 
 static void mark_termination(struct cycle *c, u64 stw2_start)
