@@ -79,11 +79,14 @@ const char *current_thread_name(void)
 
 // ---- run queues
 
-static void rq_push(struct cpu *c, struct thread *t)
+static void rq_push(struct cpu *c, struct thread *t, bool front)
 {
 	spin_lock_irqs_off(&c->rq.lock);
 	t->cpu = (int)c->id;
-	list_push_back(&c->rq.threads, &t->rq_link);
+	if (front)
+		list_push_front(&c->rq.threads, &t->rq_link);
+	else
+		list_push_back(&c->rq.threads, &t->rq_link);
 	// Both counts are read without the lock as hints (idle checks).
 	__atomic_store_n(&c->rq.nr, c->rq.nr + 1, __ATOMIC_RELAXED);
 	if (t->pinned == THREAD_ANY_CPU)
@@ -112,17 +115,25 @@ static struct thread *rq_pop(struct cpu *c, bool steal)
 	return t;
 }
 
-// enqueue: t (now RUNNABLE) goes on CPU `cpu`'s queue; that CPU is
-// prodded if it is idle or another CPU. Interrupts off.
+// enqueue: t (woken, now RUNNABLE) goes on CPU `cpu`'s queue; that CPU
+// is prodded if it is idle, or whatever it runs if t is urgent (then t
+// is queued first). Interrupts off.
 static void enqueue(struct thread *t, unsigned cpu)
 {
 	struct cpu *c = &cpus[cpu];
-	rq_push(c, t);
+	bool urgent = __atomic_load_n(&t->urgent, __ATOMIC_RELAXED);
+	rq_push(c, t, urgent);
 	struct cpu *me = this_cpu();
+	bool idle = __atomic_load_n(&c->current, __ATOMIC_RELAXED) == c->idle;
+	if (!idle && !urgent)
+		return;
 	if (c == me) {
-		if (me->current->is_idle)
-			pending_set(me, PENDING_RESCHED);
-	} else if (__atomic_load_n(&c->current, __ATOMIC_RELAXED) == c->idle) {
+		pending_set(me, PENDING_RESCHED);
+	} else {
+		// The flag first: a busy CPU sees it at its next preempt_enable,
+		// sooner than the IPI lands under TCG.
+		if (urgent)
+			pending_set(c, PENDING_RESCHED);
 		lapic_send_ipi(c->apic_id, VEC_IPI_RESCHED);
 	}
 }
@@ -183,7 +194,7 @@ void schedule(void)
 	pending_clear(c, PENDING_RESCHED);
 
 	if (!prev->is_idle && cas_state(prev, TS_RUNNING, TS_RUNNABLE))
-		rq_push(c, prev);
+		rq_push(c, prev, false);
 	struct thread *next = pick_next(c);
 	if (next == prev) {
 		prev->state = TS_RUNNING;

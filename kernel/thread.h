@@ -70,6 +70,11 @@ struct thread {
 	i64 gc_assist_debt;		// bytes of scan work it owes the collector (its own)
 	u32 gc_assist_cycle;		// the cycle gc_assist_debt is for
 	bool gc_no_roots;		// a collector thread: its stack holds no roots
+	// Woken, it goes to the front of its CPU's queue and that CPU's thread
+	// is asked to reschedule at its next preemption point instead of at
+	// the end of its slice: the collector's gc thread, which a cycle
+	// waits for while every allocation is black (gc/gc.c, gc_init).
+	bool urgent;
 	void (*fn)(void *);
 	void *arg;
 

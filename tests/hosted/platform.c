@@ -286,9 +286,10 @@ static void signal_holder(struct hosted_cpu *c)
 }
 
 // slot_acquire: t takes its pinned slot or any free one, waiting while
-// none is free; after a slice of waiting it asks a holder to hand over.
-// The caller's preemption count is raised (no signal acts meanwhile).
-static void slot_acquire(struct thread *t)
+// none is free; after a slice of waiting (at once if ask_now) it asks a
+// holder to hand over, and again every slice. The caller's preemption
+// count is raised (no signal acts meanwhile).
+static void slot_acquire(struct thread *t, bool ask_now)
 {
 	unsigned n = hosted_ncpus, ask = 0;
 	bool pinned = t->pinned != THREAD_ANY_CPU, counted = false;
@@ -312,8 +313,9 @@ static void slot_acquire(struct thread *t)
 			// Seq-cst, against slot_release's check of the waiter counts.
 			__atomic_add_fetch(waiters, 1, __ATOMIC_SEQ_CST);
 			counted = true;
-			since = now;
-		} else if (now - since >= SLICE_NS) {
+			since = ask_now ? now - SLICE_NS : now;
+		}
+		if (now - since >= SLICE_NS) {
 			struct hosted_cpu *v = pinned ? &cpus[t->pinned] : &cpus[ask++ % n];
 			__atomic_fetch_or(&v->pending, HOSTED_WANT_SLOT, __ATOMIC_RELAXED);
 			signal_holder(v);
@@ -417,7 +419,9 @@ static __attribute__((noinline)) void thread_block(struct thread *t, enum block 
 	}
 	}
 	thread_resume(t);
-	slot_acquire(t);
+	// Woken (not yielding): an urgent thread asks for a slot at once, as
+	// the kernel's wake-up of one prods its CPU (kernel/sched.c).
+	slot_acquire(t, __atomic_load_n(&t->urgent, __ATOMIC_RELAXED) && (how == BLOCK_WAKE || how == BLOCK_SLEEP));
 	__atomic_store_n(&t->state, TS_RUNNING, __ATOMIC_RELAXED);
 	hosted_preempt = saved;
 }
@@ -527,7 +531,7 @@ static void *thread_main(void *arg)
 	thread_resume(t);
 	// Our frame (with its return address) and below: fn's frames.
 	thread_started(t, (u64)__builtin_frame_address(0) + 16);
-	slot_acquire(t);
+	slot_acquire(t, false);
 	__atomic_store_n(&t->state, TS_RUNNING, __ATOMIC_RELAXED);
 	hosted_preempt = 0;
 	t->fn(t->arg);
@@ -732,7 +736,7 @@ __attribute__((noinline)) void hosted_cpu_enter(unsigned cpu)
 	__builtin_unwind_init();
 	t->rsp = stack_pointer();
 	thread_register(t);
-	slot_acquire(t);
+	slot_acquire(t, false);
 	hosted_preempt = 0;
 }
 

@@ -14,7 +14,10 @@
 //               parallel.
 //   preemption  a thread-local count. Requests for a slot's holder (stop,
 //               hand over) wait for its outermost preempt_enable, or are
-//               taken in a signal handler when it is outside a region.
+//               taken in a signal handler when it is outside a region. A
+//               thread waiting for a slot asks a holder to hand over
+//               after a 2 ms slice, or at once when an urgent thread
+//               (thread.urgent, as in the kernel) was just woken.
 //   stop-the-   stw_begin raises a flag, marks every slot, signals each
 //   world       holder that runs, and waits until all are parked (in the
 //               handler or at a region's end, registers on their stacks)
@@ -270,6 +273,7 @@ struct thread {
 	i64 gc_assist_debt;
 	u32 gc_assist_cycle;
 	bool gc_no_roots;
+	bool urgent;		// as in the kernel: woken, it asks for a slot at once
 	void (*fn)(void *);
 	void *arg;
 	// Hosted.
