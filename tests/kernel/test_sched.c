@@ -1,8 +1,9 @@
 // Threads and the scheduler: create/exit/join at scale without losing
 // frames, wait queues and sleeps wake in order, the tick preempts a
 // CPU-bound thread, preempt_disable holds it off, idle CPUs steal work,
-// CPU time is accounted, scheduling with preemption disabled panics, and
-// stacks take frames from the heap's garbage when none are free.
+// CPU time is accounted, scheduling with preemption disabled panics, an
+// urgent thread runs as soon as it is woken, and stacks take frames from
+// the heap's garbage when none are free.
 
 #include "kernel/cpu.h"
 #include "kernel/percpu.h"
@@ -556,4 +557,75 @@ KTEST(sched, thread_list_shows_every_thread)
 		  "thread_describe: \"%s\"", line);
 	KT_EXPECT_STREQ(t, thread_state_name(TS_BLOCKED), "blocked");
 	KT_EXPECT_STREQ(t, thread_state_name((enum thread_state)99), "?");
+}
+
+// ---- urgent threads
+
+static struct {
+	struct spinlock lock;	// guards waiting and woken, with wq
+	struct waitq wq;
+	bool waiting, woken;
+	int ran;		// the waiter ran after its wake-up (atomic)
+	int ran_at_point;	// ... by the waker's first preemption point after it
+	bool tick_between;	// a tick came between the wake-up and that point
+} urg = {.lock = SPINLOCK_INIT("test urgent"), .wq = WAITQ_INIT(urg.wq)};
+
+static void urgent_waiter(void *arg)
+{
+	(void)arg;
+	bool f = spin_lock_irqsave(&urg.lock);
+	urg.waiting = true;
+	while (!urg.woken)
+		waitq_wait(&urg.wq, &urg.lock);
+	spin_unlock_irqrestore(&urg.lock, f);
+	__atomic_store_n(&urg.ran, 1, __ATOMIC_RELEASE);
+}
+
+// urgent_waker: on the waiter's CPU, wakes it inside a preempt-disabled
+// region and looks, right after the region ends, whether it ran.
+static void urgent_waker(void *arg)
+{
+	(void)arg;
+	for (;;) {	// until the waiter blocks (it holds the lock until then)
+		bool f = spin_lock_irqsave(&urg.lock);
+		bool w = urg.waiting;
+		spin_unlock_irqrestore(&urg.lock, f);
+		if (w)
+			break;
+		thread_yield();
+	}
+	struct cpu *c = this_cpu();	// pinned: stable
+	preempt_disable();
+	u64 t0 = c->ticks;
+	bool f = spin_lock_irqsave(&urg.lock);
+	urg.woken = true;
+	waitq_wake_one(&urg.wq);
+	spin_unlock_irqrestore(&urg.lock, f);
+	urg.tick_between = c->ticks != t0;
+	preempt_enable();	// an urgent waiter runs here
+	urg.ran_at_point = __atomic_load_n(&urg.ran, __ATOMIC_ACQUIRE);
+}
+
+// An urgent thread, woken, runs at the waker's next preemption point,
+// not at the end of its slice. A tick between the wake-up and that point
+// could switch any waiter in: such tries do not count, and the test
+// tries again. (Checked to fail with the waiter not urgent.)
+KTEST(sched, urgent_thread_runs_at_the_next_preemption_point)
+{
+	int cpu = (int)ncpus_online - 1;
+	int tries = 0;
+	do {
+		urg.waiting = urg.woken = urg.tick_between = false;
+		urg.ran = urg.ran_at_point = 0;
+		struct thread *w = thread_create("test/urgent", urgent_waiter, NULL, cpu);
+		KT_ASSERT(t, w, "thread_create failed");
+		__atomic_store_n(&w->urgent, true, __ATOMIC_RELAXED);	// before anyone wakes it
+		struct thread *k = thread_create("test/waker", urgent_waker, NULL, cpu);
+		KT_ASSERT(t, k, "thread_create failed");
+		thread_join(k);
+		thread_join(w);
+	} while (urg.tick_between && ++tries < 20);
+	KT_ASSERT(t, !urg.tick_between, "a tick fell between wake-up and preemption point in all %d tries", tries);
+	KT_EXPECT(t, urg.ran_at_point, "the urgent thread had not run at the waker's preempt_enable");
+	KT_EXPECT(t, urg.ran, "the urgent thread never ran");
 }
