@@ -216,16 +216,19 @@ u64 heap_live(void)
 }
 
 // mcache_detach: takes the current span of class sc out of the cache,
-// giving back the count of its free objects; the span, still to be put
-// on its class's lists, or NULL if the cache had none.
-static struct mspan *mcache_detach(struct mcache *c, u8 sc)
+// giving back the count of its free objects, and their bytes to heap.live
+// if `live` (not for a cache detached at mark termination: heap.live was
+// recomputed from the marked bytes since); the span, still to be put on
+// its class's lists, or NULL if the cache had none.
+static struct mspan *mcache_detach(struct mcache *c, u8 sc, bool live)
 {
 	struct mspan *s = c->alloc[sc];
 	if (s == &emptyspan)
 		return NULL;
 	u32 unused = s->nelems - s->alloccount;	// 0 for a span given back full
 	c->small_alloc_count[spanclass_size(sc)] -= unused;
-	mcache_add_live(c, -(i64)unused * s->elemsize);
+	if (live)
+		mcache_add_live(c, -(i64)unused * s->elemsize);
 	c->alloc[sc] = &emptyspan;
 	return s;
 }
@@ -248,7 +251,7 @@ static void flush_full(struct mcache *c, bool stale)
 // free objects. Preemption disabled.
 static struct mspan *mcache_refill(struct mcache *c, u8 sc, const char **why)
 {
-	struct mspan *old = mcache_detach(c, sc);
+	struct mspan *old = mcache_detach(c, sc, true);
 	if (old) {
 		if (c->nfull == MCACHE_FULL_MAX)
 			flush_full(c, false);
@@ -760,7 +763,7 @@ void mcache_flush(struct mcache *c)
 	memcpy(left, used, sizeof(left));
 	memset(c->used, 0, sizeof(c->used));
 	for (int sc; (sc = take_class(left)) >= 0;)
-		give_back(c, (u8)sc, mcache_detach(c, (u8)sc), false);
+		give_back(c, (u8)sc, mcache_detach(c, (u8)sc, true), false);
 	flush_full(c, false);
 	c->tiny = 0;
 	c->tinyoffset = 0;
@@ -808,16 +811,12 @@ void mcache_detach_all(void)
 }
 
 // release_class: the spans of span class sc in the detached cache o onto
-// their class's unswept sets; returns the free objects its current span
-// had. o's class is empty after.
-static u64 release_class(struct mcache *o, u8 sc)
+// their class's unswept sets, its current span's free objects out of
+// o's count. o's class is empty after.
+static void release_class(struct mcache *o, u8 sc)
 {
-	struct mspan *s = o->alloc[sc];
-	u64 unused = s->nelems - s->alloccount;	// (0 for emptyspan)
-	give_back(o, sc, s != &emptyspan ? s : NULL, true);
-	o->alloc[sc] = &emptyspan;
+	give_back(o, sc, mcache_detach(o, sc, false), true);
 	o->used[sc / 64] &= ~(1ull << (sc % 64));
-	return unused;
 }
 
 // mcache_release_detached: empties every CPU's detached cache. Its spans
@@ -838,14 +837,13 @@ void mcache_release_detached(void)
 		for (int sc; (sc = take_class(left)) >= 0;) {
 			unsigned cls = spanclass_size((u8)sc);
 			preempt_disable();
-			u64 unused = 0;
 			for (int noscan = 0; noscan < 2; noscan++) {
 				u8 k = make_spanclass(cls, noscan);
 				if (o->used[k / 64] >> (k % 64) & 1)
-					unused += release_class(o, k);
+					release_class(o, k);
 			}
 			spin_lock(&heap.lock);
-			heap.small_alloc_count[cls] += o->small_alloc_count[cls] - (i64)unused;
+			heap.small_alloc_count[cls] += o->small_alloc_count[cls];
 			spin_unlock(&heap.lock);
 			o->small_alloc_count[cls] = 0;
 			preempt_enable();

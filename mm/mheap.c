@@ -87,10 +87,16 @@ static u32 span_heapwords(struct mspan *s, bool heapbits)
 	return heapbits ? (u32)(s->npages * (HEAP_PAGE_SIZE / 64 / 8)) : 0;
 }
 
+// span_bits_words: the words of s's block of bitmaps.
+static u32 span_bits_words(struct mspan *s, bool heapbits)
+{
+	return 2 * s->bitwords + span_heapwords(s, heapbits);
+}
+
 bool span_bits_alloc(struct mspan *s, bool heapbits)
 {
 	u32 n = s->bitwords, hw = span_heapwords(s, heapbits);
-	u64 *b = bits_alloc(2 * n + hw);
+	u64 *b = bits_alloc(span_bits_words(s, heapbits));
 	if (!b)
 		return false;
 	s->allocbits = b;
@@ -481,7 +487,7 @@ void mheap_free(struct mspan *s)
 	u64 *bits = span_bits_block(s);
 	__atomic_store_n(&s->published, false, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->allocbits, NULL, __ATOMIC_RELAXED);	// lookups racing this see NULL or old bits
-	bits_free(bits, 2 * s->bitwords + span_heapwords(s, s->heapbits != NULL));
+	bits_free(bits, span_bits_words(s, s->heapbits != NULL));
 	bits_free(s->checkbits, s->bitwords);
 	bits_free(s->freedbits, s->bitwords);
 	s->allocbits = s->markbits = s->freedbits = s->heapbits = s->checkbits = NULL;
