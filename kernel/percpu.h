@@ -120,17 +120,33 @@ static inline void preempt_disable(void)
 }
 
 void preempt_pending_work(void);	// kernel/sched.c
+void *preempt_pending_work_ret(void *p);	// kernel/sched.c: the same, then returns p
 
-static inline void preempt_enable(void)
+// preempt_end: leaves one level of the region; true if that ended it and
+// this CPU has pending work for preempt_pending_work.
+static inline bool preempt_end(void)
 {
 	bool zero;
 	__asm__ volatile("decl %%gs:%c1" : "=@ccz"(zero) : "i"(PERCPU_OFF_PREEMPT) : "memory");
-	if (zero) {
-		u32 p;
-		__asm__ volatile("movl %%gs:%c1, %0" : "=r"(p) : "i"(PERCPU_OFF_PENDING));
-		if (__builtin_expect(p != 0, 0))
-			preempt_pending_work();
-	}
+	if (!zero)
+		return false;
+	u32 p;
+	__asm__ volatile("movl %%gs:%c1, %0" : "=r"(p) : "i"(PERCPU_OFF_PENDING));
+	return __builtin_expect(p != 0, 0);
+}
+
+static inline void preempt_enable(void)
+{
+	if (preempt_end())
+		preempt_pending_work();
+}
+
+// preempt_enable_ret: preempt_enable, then returns p. A function ending
+// in `return preempt_enable_ret(x);` calls out only in tail position, so
+// its fast path (mallocgc) needs no callee-saved register to keep x in.
+static inline void *preempt_enable_ret(void *p)
+{
+	return preempt_end() ? preempt_pending_work_ret(p) : p;
 }
 
 // percpu_init_boot: the boot CPU's struct cpu and GS base; the very first

@@ -232,6 +232,12 @@ void preempt_pending_work(void)
 	sti();
 }
 
+void *preempt_pending_work_ret(void *p)
+{
+	preempt_pending_work();
+	return p;
+}
+
 void sched_irq_exit(const struct trapframe *tf)
 {
 	struct cpu *c = this_cpu();

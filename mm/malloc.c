@@ -110,7 +110,9 @@ static u8 tiny_spanclass;
 
 struct mcache *mcache_of(unsigned cpu) { return mcaches[cpu]; }
 
-static const char *fail(const char *why)
+// fail: out of line, so the entry points reach it by a tail call (see
+// mallocgc).
+static __attribute__((noinline, cold)) const char *fail(const char *why)
 {
 	*plat_thread_error() = why;
 	return NULL;
@@ -347,16 +349,12 @@ static inline void set_heapbits(struct mspan *s, u64 obj, const struct gc_type *
 		set_heapbits_one(s, obj, t);
 }
 
-// zero_object: small objects inline, 32 bytes a step after an odd word
-// and an odd 16 bytes (size classes up to 256 bytes are multiples of 16
-// but for 8 and 24); the asm keeps gcc from turning the loop back into a
-// memset call. Bigger ones by memset.
-static inline void zero_object(void *x, u64 n)
+// zero_small: an object of n <= 256 bytes, 32 bytes a step after an odd
+// word and an odd 16 bytes (size classes up to 256 bytes are multiples of
+// 16 but for 8 and 24); the asm keeps gcc from turning the loop into a
+// memset call. zero_object: any size, bigger ones by memset.
+static inline void zero_small(void *x, u64 n)
 {
-	if (n > 256) {
-		memset(x, 0, n);
-		return;
-	}
 	u64 *w = x, *end = (u64 *)((char *)x + n);
 	if (n & 8)
 		*w++ = 0;
@@ -370,6 +368,14 @@ static inline void zero_object(void *x, u64 n)
 	}
 }
 
+static inline void zero_object(void *x, u64 n)
+{
+	if (n > 256)
+		memset(x, 0, n);
+	else
+		zero_small(x, n);
+}
+
 // ---- allocation
 
 // allocate_black: while the collector marks, a new object is marked at
@@ -380,18 +386,13 @@ static inline void allocate_black(struct mcache *c, struct mspan *s, u64 obj)
 		c->black_bytes += span_elem_bytes(s);
 }
 
-// init_small: makes the fresh slot x of s an object of `size` bytes
+// set_type: records the type of the object in slot x of s, `size` bytes
 // (hdr: with a type header; one: exactly one element of t, whose ptrmask
-// covers it): zeroed if the span may be dirty, black while the collector
-// marks, its type recorded (header or pointer bits). Returns what the
-// caller gets. Preemption disabled.
-static inline __attribute__((always_inline)) void *init_small(struct mcache *c, struct mspan *s, void *x,
-							   const struct gc_type *t, u64 size, u64 hdr, bool noscan,
-							   bool one)
+// covers it): its header or its pointer bits. Returns what the caller
+// gets.
+static inline __attribute__((always_inline)) void *set_type(struct mspan *s, void *x, const struct gc_type *t,
+							     u64 size, u64 hdr, bool noscan, bool one)
 {
-	if (s->needzero)
-		zero_object(x, s->elemsize);
-	allocate_black(c, s, (u64)x);
 	if (hdr) {
 		__atomic_store_n((const struct gc_type **)x, t, __ATOMIC_RELAXED);	// markers read it
 		return (char *)x + MALLOC_HEADER;
@@ -403,6 +404,19 @@ static inline __attribute__((always_inline)) void *init_small(struct mcache *c, 
 	else
 		set_heapbits(s, (u64)x, t, size);
 	return x;
+}
+
+// init_small: makes the fresh slot x of s an object of `size` bytes:
+// zeroed if the span may be dirty, black while the collector marks, its
+// type recorded (set_type). Preemption disabled.
+static inline __attribute__((always_inline)) void *init_small(struct mcache *c, struct mspan *s, void *x,
+							   const struct gc_type *t, u64 size, u64 hdr, bool noscan,
+							   bool one)
+{
+	if (s->needzero)
+		zero_object(x, s->elemsize);
+	allocate_black(c, s, (u64)x);
+	return set_type(s, x, t, size, hdr, noscan, one);
 }
 
 static void *alloc_large(u64 size, const struct gc_type *t, bool noscan)
@@ -556,42 +570,20 @@ static __attribute__((noinline)) void mallocgc_assist(u64 bytes)
 		heap.gc->assist(bytes);
 }
 
-// mallocgc: the fast path of step 3 (and of the tiny allocator), inlined
-// into each gc_alloc*: a small object whose class's cached span has a
-// free object in its alloccache word. Anything else goes to mallocgc_slow,
-// which starts over. A type's precomputed span class (sc, not 0: one
-// element of a type gc_type.spanclass describes) skips the size checks
-// and the class lookup. While the collector marks, the fast path marks the
-// object black and counts its bytes on the CPU; the thread that brings
-// the count to ASSIST_BATCH assists for all of it (Go charges each
-// goroutine; a per-CPU count keeps the fast path free of thread state).
-static inline __attribute__((always_inline)) void *mallocgc(u64 size, const struct gc_type *t, bool noscan, u8 sc)
+// mallocgc_finish: the end of an allocation whose fast path found its
+// slot x (in s; NULL for a tiny object, placed already) but which is not
+// the plain case mallocgc ends inline: the collector marks (the object is
+// black, the bytes count towards an assist), the slot needs a memset, or
+// an array's or untyped object's pointer bits. Preemption disabled on
+// entry, enabled on return; returns the object. (Six arguments, so that
+// it is reached by a tail call: noscan and one travel as bits of how.)
+static __attribute__((noinline)) void *mallocgc_finish(struct mcache *c, struct mspan *s, void *x,
+							 const struct gc_type *t, u64 size, unsigned how)
 {
-	bool one = sc != 0;
+	bool noscan = how & 1, one = how & 2;
 	u64 hdr = !one && !noscan && size > HEAP_BITS_MAX_SIZE ? MALLOC_HEADER : 0;
-	if (!one && size - 1 >= MAX_SMALL_SIZE - hdr)	// size 0 too
-		return mallocgc_slow(size, t, noscan);
-	preempt_disable();
-	if (__builtin_expect(plat_in_interrupt(), 0))
-		goto slow;	// (which panics)
-	struct mcache *c = this_cpu_mcache();
-	void *x;
-	if (!one && noscan && size < TINY_SIZE) {
-		u64 off = tiny_offset(c, size);
-		if (!c->tiny || off + size > TINY_SIZE)
-			goto slow;
-		c->tinyoffset = off + size;
-		c->tiny_allocs++;
-		x = (void *)(c->tiny + off);
-	} else {
-		if (!one)
-			sc = make_spanclass(size_to_class(size + hdr), noscan);
-		struct mspan *s = c->alloc[sc];
-		x = next_free_fast(s);
-		if (__builtin_expect(!x, 0))
-			goto slow;
+	if (s)
 		x = init_small(c, s, x, t, size, hdr, noscan, one);
-	}
 	if (__builtin_expect(heap.marking, 0) && (c->assist_bytes += size) >= ASSIST_BATCH) {
 		u64 bytes = c->assist_bytes;
 		c->assist_bytes = 0;
@@ -601,17 +593,79 @@ static inline __attribute__((always_inline)) void *mallocgc(u64 size, const stru
 	}
 	preempt_enable();
 	return x;
-slow:
+}
+
+// mallocgc_miss: the fast path found no slot: end its region and take
+// the slow path.
+static __attribute__((noinline)) void *mallocgc_miss(u64 size, const struct gc_type *t, bool noscan)
+{
 	preempt_enable();
 	return mallocgc_slow(size, t, noscan);
+}
+
+// mallocgc: the fast path of step 3 (and of the tiny allocator), inlined
+// into each gc_alloc*: a small object whose class's cached span has a
+// free object in its alloccache word. Anything else goes to mallocgc_slow,
+// which starts over. A type's precomputed span class (sc, not 0: one
+// element of a type gc_type.spanclass describes) skips the size checks
+// and the class lookup. While the collector marks, mallocgc_finish marks
+// the object black and counts its bytes on the CPU; the thread that brings
+// the count to ASSIST_BATCH assists for all of it (Go charges each
+// goroutine; a per-CPU count keeps the fast path free of thread state).
+// Every call here is in tail position (the slow paths, mallocgc_finish,
+// preempt_enable_ret), so the inlined path saves no registers: a fifth of
+// its instructions were pushes and pops before.
+static inline __attribute__((always_inline)) void *mallocgc(u64 size, const struct gc_type *t, bool noscan, u8 sc)
+{
+	bool one = sc != 0;
+	u64 hdr = !one && !noscan && size > HEAP_BITS_MAX_SIZE ? MALLOC_HEADER : 0;
+	if (!one && size - 1 >= MAX_SMALL_SIZE - hdr)	// size 0 too
+		return mallocgc_slow(size, t, noscan);
+	preempt_disable();
+	if (__builtin_expect(plat_in_interrupt(), 0))
+		return mallocgc_miss(size, t, noscan);	// (which panics)
+	struct mcache *c = this_cpu_mcache();
+	void *x;
+	if (!one && noscan && size < TINY_SIZE) {
+		u64 off = tiny_offset(c, size);
+		if (!c->tiny || off + size > TINY_SIZE)
+			return mallocgc_miss(size, t, noscan);
+		c->tinyoffset = off + size;
+		c->tiny_allocs++;
+		x = (void *)(c->tiny + off);
+		if (__builtin_expect(heap.marking, 0))
+			return mallocgc_finish(c, NULL, x, t, size, noscan | one << 1);
+		return preempt_enable_ret(x);
+	}
+	if (!one)
+		sc = make_spanclass(size_to_class(size + hdr), noscan);
+	struct mspan *s = c->alloc[sc];
+	x = next_free_fast(s);
+	if (__builtin_expect(!x, 0))
+		return mallocgc_miss(size, t, noscan);
+	// Inline: pointer-free, one typed element or a type header, and no
+	// memset. The rest (arrays, untyped scan objects) in mallocgc_finish.
+	bool plain = noscan || one || hdr;
+	if (__builtin_expect(heap.marking | !plain | (s->needzero & (s->elemsize > 256)), 0))
+		return mallocgc_finish(c, s, x, t, size, noscan | one << 1);
+	if (s->needzero)
+		zero_small(x, s->elemsize);
+	return preempt_enable_ret(set_type(s, x, t, size, hdr, noscan, true));	// (one, if it has pointer bits)
+}
+
+// gc_alloc_sized: a type without a precomputed span class. Out of line,
+// so that gc_alloc holds one copy of the fast path.
+static __attribute__((noinline)) void *gc_alloc_sized(const struct gc_type *t)
+{
+	return mallocgc(t->size, t, t->nptrs == 0, 0);
 }
 
 void *gc_alloc(const struct gc_type *t)
 {
 	u8 sc = t->spanclass;
-	if (sc)
-		return mallocgc(t->size, t, spanclass_noscan(sc), sc);
-	return mallocgc(t->size, t, t->nptrs == 0, 0);
+	if (__builtin_expect(!sc, 0))
+		return gc_alloc_sized(t);
+	return mallocgc(t->size, t, spanclass_noscan(sc), sc);
 }
 
 void *gc_alloc_array(const struct gc_type *t, size_t n)

@@ -10,7 +10,8 @@
 //                         ksnprintf, panic, pr_info/pr_warn, kprintf
 //   CPUs                  this_cpu_id(), plat_ncpus(), preempt_disable/
 //                         preempt_enable (a region the thread cannot leave
-//                         its CPU from, and a stop-the-world does not split),
+//                         its CPU from, and a stop-the-world does not split;
+//                         preempt_enable_ret(p) ends one and returns p),
 //                         this_cpu_mcache()/plat_set_cpu_mcache(): a word per
 //                         CPU the heap keeps its cache's address in
 //   locks                 struct spinlock, spin_lock/spin_unlock (no interrupt

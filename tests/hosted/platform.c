@@ -452,6 +452,12 @@ void hosted_preempt_point(void)
 	hosted_preempt = saved;
 }
 
+void *hosted_preempt_point_ret(void *p)
+{
+	hosted_preempt_point();
+	return p;
+}
+
 // The preemption signal: a stop-the-world or a waiting thread wants this
 // slot. Inside a region (or in the platform's own code, which raises the
 // count) it does nothing: the region's end acts on the request.

@@ -107,6 +107,7 @@ void __noreturn hosted_preempt_underflow(void);
 // hosted_preempt_point: the slot has a request (pending): park for the
 // stop-the-world or hand the slot over, then come back holding one.
 void hosted_preempt_point(void);
+void *hosted_preempt_point_ret(void *p);	// the same, then returns p
 
 static inline unsigned plat_ncpus(void) { return hosted_ncpus; }
 // cpu_relax: the pause in a spin-wait loop.
@@ -139,6 +140,10 @@ static inline int preempt_count(void) { return hosted_preempt; }
 // allocation) then do not chain load, add, store through memory, which
 // costs a store-forwarding delay per step; the empty asm keeps the
 // compiler from folding the constant back into an add.
+// A request that comes while the count is 0 is acted on by its signal;
+// one that comes inside waits for the region's end, so the start does not
+// look (a region's start checked once, for no gain: the signal parks the
+// thread before it gets there).
 static inline void preempt_disable(void)
 {
 	int n = hosted_preempt;
@@ -149,28 +154,38 @@ static inline void preempt_disable(void)
 	int one = 1;
 	__asm__("" : "+r"(one));
 	hosted_preempt = one;
-	struct hosted_cpu *c = hosted_self;
-	if (__builtin_expect(!c, 0))
+	if (__builtin_expect(!hosted_self, 0))
 		hosted_no_cpu("preempt_disable");
-	// Relaxed: a request seen late is acted on at the region's end.
-	if (__builtin_expect(__atomic_load_n(&c->pending, __ATOMIC_RELAXED) != 0, 0))
-		hosted_preempt_point();
 }
 
-static inline void preempt_enable(void)
+// preempt_end: leaves one level of the region; true if that ended it and
+// the slot has a request for hosted_preempt_point.
+static inline bool preempt_end(void)
 {
 	int n = hosted_preempt;
 	if (__builtin_expect(n != 1, 0)) {
 		if (n < 1)
 			hosted_preempt_underflow();
 		hosted_preempt = n - 1;
-		return;
+		return false;
 	}
 	int zero = 0;
 	__asm__("" : "+r"(zero));
 	hosted_preempt = zero;
-	if (__builtin_expect(__atomic_load_n(&hosted_self->pending, __ATOMIC_RELAXED) != 0, 0))
+	return __builtin_expect(__atomic_load_n(&hosted_self->pending, __ATOMIC_RELAXED) != 0, 0);
+}
+
+static inline void preempt_enable(void)
+{
+	if (preempt_end())
 		hosted_preempt_point();
+}
+
+// preempt_enable_ret: preempt_enable, then returns p (see the kernel's,
+// kernel/percpu.h).
+static inline void *preempt_enable_ret(void *p)
+{
+	return preempt_end() ? hosted_preempt_point_ret(p) : p;
 }
 
 // plat_preempt_requested: a stop-the-world or a waiting thread wants this
