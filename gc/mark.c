@@ -302,11 +302,22 @@ static void scan_object(struct gcw *w, struct mspan *s, u64 b)
 		return;
 	}
 	if (s->elemsize <= HEAP_BITS_MAX_SIZE) {
-		u64 w0 = (b - s->base) / 8, words = s->elemsize / 8;
-		for (u64 i = 0; i < words; i++)
-			// Atomic: the owning CPU may be setting a neighbour's bits.
-			if (__atomic_load_n(&s->heapbits[(w0 + i) / 64], __ATOMIC_RELAXED) >> ((w0 + i) % 64) & 1)
-				scan_word(w, b + i * 8, b);
+		// Acquire: a span gone SPAN_MIXED has every object's bits set
+		// before. A type read before the change is still every object's
+		// this cycle scans: objects allocated since are black.
+		const struct gc_type *t = __atomic_load_n(&s->objtype, __ATOMIC_ACQUIRE);
+		if (t != SPAN_MIXED) {
+			// NULL: no object handed out yet but b, being set up by an
+			// allocation that made it black (as above).
+			for (u64 m = t ? t->ptrmask : 0; m; m &= m - 1)
+				scan_word(w, b + (u64)__builtin_ctzll(m) * 8, b);
+		} else {
+			u64 w0 = (b - s->base) / 8, words = s->elemsize / 8;
+			for (u64 i = 0; i < words; i++)
+				// Atomic: the owning CPU may be setting a neighbour's bits.
+				if (__atomic_load_n(&s->heapbits[(w0 + i) / 64], __ATOMIC_RELAXED) >> ((w0 + i) % 64) & 1)
+					scan_word(w, b + i * 8, b);
+		}
 	} else {
 		const struct gc_type *t = __atomic_load_n((const struct gc_type **)b, __ATOMIC_RELAXED);
 		if (t)	// NULL: the slot is being set up by its allocation (allocated black)
@@ -354,12 +365,13 @@ static void gcw_balance(struct gcw *w)
 // prefetched then, its word of pointer bits half way round (the struct
 // is in the cache by then), and it is scanned when it leaves.
 
-// prefetch_heapbits: the word of pointer bits of b in s. Only a published
-// span's fields are read (an object of another could not be grey); a
-// prefetch of a stale word is harmless.
+// prefetch_heapbits: the word of pointer bits of b in s, if its span
+// keeps bits per object (SPAN_MIXED; else its objects' type says). Only
+// a published span's fields are read (an object of another could not be
+// grey); a prefetch of a stale word is harmless.
 static inline void prefetch_heapbits(const struct mspan *s, u64 b)
 {
-	if (span_usable(s)) {
+	if (span_usable(s) && __atomic_load_n(&s->objtype, __ATOMIC_RELAXED) == SPAN_MIXED) {
 		const u64 *hb = __atomic_load_n(&s->heapbits, __ATOMIC_RELAXED);
 		if (hb && s->elemsize <= HEAP_BITS_MAX_SIZE)
 			__builtin_prefetch(&hb[(b - s->base) / 8 / 64]);

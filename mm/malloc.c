@@ -45,17 +45,24 @@
 //   5. n > 32 KiB: a span of its own straight from the page heap,
 //      zeroed (if dirty) while still BUSY, before step 1's region.
 //   6. Zero the object if its span's memory may be dirty (needzero).
-// Steps 1, 2 and 3 when the cache word has a free object, and 6 for
-// objects up to 256 B, are inlined into each gc_alloc* (mallocgc); every
-// other case calls mallocgc_slow, which starts over with all of them.
+//   7. Record the type (below).
+// Steps 1, 2 and 3 when the cache word has a free object, 6 for objects
+// up to 256 B, and 7 when it writes nothing or a header, are inlined into
+// each gc_alloc* (mallocgc); the rest of an allocation that found its
+// slot there is mallocgc_finish, and every other case calls
+// mallocgc_slow, which starts over with all of them.
 //
 // What the collector learns from an object: its span (span_of), its base
 // (the span's divmagic turns an offset into an index without dividing),
-// and its pointers: noscan spans have none; scan objects up to 512 B have
-// one bit per word in the span's heapbits, written at allocation from the
-// type; bigger small objects start with an 8-byte header holding their
-// struct gc_type (Go 1.22's allocation headers); a large object's type is
-// in its span. Untyped scan objects (gc_alloc_scan) are all-pointers.
+// and its pointers: noscan spans have none. Scan objects up to 512 B:
+// while every object a span has handed out is one element of one type,
+// the span records that type (objtype) and nothing is written per object;
+// the first object of another type, an array or an untyped object turns
+// the span to one pointer bit per word of each object (heapbits, written
+// at allocation from the type) until it goes back to the page heap.
+// Bigger small objects start with an 8-byte header holding their struct
+// gc_type (Go 1.22's allocation headers); a large object's type is in its
+// span. Untyped scan objects (gc_alloc_scan) are all-pointers.
 //
 // Allocation state: below a span's freeindex every object is allocated;
 // at and above it, allocbits says. Allocation only moves freeindex; the
@@ -339,14 +346,40 @@ static inline void set_heapbits_one(struct mspan *s, u64 obj, const struct gc_ty
 		__atomic_store_n(&hb[1], (hb[1] & ~(all >> (64 - lo))) | t->ptrmask >> (64 - lo), __ATOMIC_RELAXED);
 }
 
-// set_heapbits: the object's pointer bits from its type, for `size` bytes
-// of elements of t.
-static inline void set_heapbits(struct mspan *s, u64 obj, const struct gc_type *t, u64 size)
+// span_mixed: s's objects stop sharing one type (its objtype, NULL if it
+// has handed out none): every slot's pointer bits become that type's
+// (a free slot's are rewritten when it is handed out), and then, by the
+// release store, the markers read them. Once per span until it goes back
+// to the page heap; preemption disabled (s is this CPU's).
+static __attribute__((noinline)) void span_mixed(struct mspan *s)
 {
-	if (size != t->size || t->nptrs == GC_SCAN_ALL)
-		set_heapbits_slow(s, obj, t, size);
-	else
+	const struct gc_type *ot = s->objtype;
+	if (ot)
+		for (u64 i = 0; i < s->nelems; i++)
+			set_heapbits_one(s, s->base + i * s->elemsize, ot);
+	__atomic_store_n(&s->objtype, SPAN_MIXED, __ATOMIC_RELEASE);
+}
+
+// set_small_type: the type of the object at obj of s (a scan span of
+// objects up to HEAP_BITS_MAX_SIZE), `size` bytes of elements of t: the
+// span's objtype while every object is one element of one type (see
+// struct mspan), else the object's pointer bits.
+static void set_small_type(struct mspan *s, u64 obj, const struct gc_type *t, u64 size)
+{
+	bool one = size == t->size && t->nptrs != GC_SCAN_ALL;
+	const struct gc_type *ot = s->objtype;
+	if (one && ot == t)
+		return;
+	if (one && !ot) {
+		__atomic_store_n(&s->objtype, t, __ATOMIC_RELEASE);
+		return;
+	}
+	if (ot != SPAN_MIXED)
+		span_mixed(s);
+	if (one)
 		set_heapbits_one(s, obj, t);
+	else
+		set_heapbits_slow(s, obj, t, size);
 }
 
 // zero_small: an object of n <= 256 bytes, 32 bytes a step after an odd
@@ -386,23 +419,23 @@ static inline void allocate_black(struct mcache *c, struct mspan *s, u64 obj)
 		c->black_bytes += span_elem_bytes(s);
 }
 
-// set_type: records the type of the object in slot x of s, `size` bytes
-// (hdr: with a type header; one: exactly one element of t, whose ptrmask
-// covers it): its header or its pointer bits. Returns what the caller
-// gets.
-static inline __attribute__((always_inline)) void *set_type(struct mspan *s, void *x, const struct gc_type *t,
-							     u64 size, u64 hdr, bool noscan, bool one)
+// set_header: an object over HEAP_BITS_MAX_SIZE starts with its type;
+// returns what the caller gets, after it.
+static inline void *set_header(void *x, const struct gc_type *t)
 {
-	if (hdr) {
-		__atomic_store_n((const struct gc_type **)x, t, __ATOMIC_RELAXED);	// markers read it
-		return (char *)x + MALLOC_HEADER;
-	}
-	if (noscan)
-		return x;
-	if (one)
-		set_heapbits_one(s, (u64)x, t);
-	else
-		set_heapbits(s, (u64)x, t, size);
+	__atomic_store_n((const struct gc_type **)x, t, __ATOMIC_RELAXED);	// markers read it
+	return (char *)x + MALLOC_HEADER;
+}
+
+// set_type: records the type of the object in slot x of s, `size` bytes
+// (hdr: with a type header). Returns what the caller gets.
+static inline __attribute__((always_inline)) void *set_type(struct mspan *s, void *x, const struct gc_type *t,
+							     u64 size, u64 hdr, bool noscan)
+{
+	if (hdr)
+		return set_header(x, t);
+	if (!noscan)
+		set_small_type(s, (u64)x, t, size);
 	return x;
 }
 
@@ -410,13 +443,12 @@ static inline __attribute__((always_inline)) void *set_type(struct mspan *s, voi
 // zeroed if the span may be dirty, black while the collector marks, its
 // type recorded (set_type). Preemption disabled.
 static inline __attribute__((always_inline)) void *init_small(struct mcache *c, struct mspan *s, void *x,
-							   const struct gc_type *t, u64 size, u64 hdr, bool noscan,
-							   bool one)
+							   const struct gc_type *t, u64 size, u64 hdr, bool noscan)
 {
 	if (s->needzero)
 		zero_object(x, s->elemsize);
 	allocate_black(c, s, (u64)x);
-	return set_type(s, x, t, size, hdr, noscan, one);
+	return set_type(s, x, t, size, hdr, noscan);
 }
 
 static void *alloc_large(u64 size, const struct gc_type *t, bool noscan)
@@ -513,7 +545,7 @@ static void *mallocgc_once(u64 size, const struct gc_type *t, bool noscan)
 		struct mspan *s;
 		x = next_free(c, sc, &s, &why);
 		if (x)
-			x = init_small(c, s, x, t, size, hdr, noscan, false);
+			x = init_small(c, s, x, t, size, hdr, noscan);
 	}
 	preempt_enable();
 	return x ? x : (void *)fail(why);
@@ -572,18 +604,17 @@ static __attribute__((noinline)) void mallocgc_assist(u64 bytes)
 
 // mallocgc_finish: the end of an allocation whose fast path found its
 // slot x (in s; NULL for a tiny object, placed already) but which is not
-// the plain case mallocgc ends inline: the collector marks (the object is
+// a plain case mallocgc ends inline: the collector marks (the object is
 // black, the bytes count towards an assist), the slot needs a memset, or
-// an array's or untyped object's pointer bits. Preemption disabled on
-// entry, enabled on return; returns the object. (Six arguments, so that
-// it is reached by a tail call: noscan and one travel as bits of how.)
+// the object's type is not the one its span's objects share. Preemption
+// disabled on entry, enabled on return; returns the object. (Six
+// arguments, so that it is reached by a tail call.)
 static __attribute__((noinline)) void *mallocgc_finish(struct mcache *c, struct mspan *s, void *x,
-							 const struct gc_type *t, u64 size, unsigned how)
+							 const struct gc_type *t, u64 size, bool noscan)
 {
-	bool noscan = how & 1, one = how & 2;
-	u64 hdr = !one && !noscan && size > HEAP_BITS_MAX_SIZE ? MALLOC_HEADER : 0;
+	u64 hdr = !noscan && size > HEAP_BITS_MAX_SIZE ? MALLOC_HEADER : 0;
 	if (s)
-		x = init_small(c, s, x, t, size, hdr, noscan, one);
+		x = init_small(c, s, x, t, size, hdr, noscan);
 	if (__builtin_expect(heap.marking, 0) && (c->assist_bytes += size) >= ASSIST_BATCH) {
 		u64 bytes = c->assist_bytes;
 		c->assist_bytes = 0;
@@ -634,7 +665,7 @@ static inline __attribute__((always_inline)) void *mallocgc(u64 size, const stru
 		c->tiny_allocs++;
 		x = (void *)(c->tiny + off);
 		if (__builtin_expect(heap.marking, 0))
-			return mallocgc_finish(c, NULL, x, t, size, noscan | one << 1);
+			return mallocgc_finish(c, NULL, x, t, size, noscan);
 		return preempt_enable_ret(x);
 	}
 	if (!one)
@@ -643,14 +674,18 @@ static inline __attribute__((always_inline)) void *mallocgc(u64 size, const stru
 	x = next_free_fast(s);
 	if (__builtin_expect(!x, 0))
 		return mallocgc_miss(size, t, noscan);
-	// Inline: pointer-free, one typed element or a type header, and no
-	// memset. The rest (arrays, untyped scan objects) in mallocgc_finish.
-	bool plain = noscan || one || hdr;
+	// Inline: pointer-free, a type header, or one element of the type
+	// all the span's objects have (struct mspan's objtype), and no memset.
+	// The rest (a span's first typed object, a second type, arrays,
+	// untyped objects) in mallocgc_finish.
+	bool plain = noscan || hdr || (one && s->objtype == t);
 	if (__builtin_expect(heap.marking | !plain | (s->needzero & (s->elemsize > 256)), 0))
-		return mallocgc_finish(c, s, x, t, size, noscan | one << 1);
+		return mallocgc_finish(c, s, x, t, size, noscan);
 	if (s->needzero)
 		zero_small(x, s->elemsize);
-	return preempt_enable_ret(set_type(s, x, t, size, hdr, noscan, true));	// (one, if it has pointer bits)
+	if (hdr)
+		x = set_header(x, t);
+	return preempt_enable_ret(x);
 }
 
 // gc_alloc_sized: a type without a precomputed span class. Out of line,

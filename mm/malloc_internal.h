@@ -51,7 +51,13 @@ const char *span_state_name(enum span_state s);
 // fixalloc slot: 192 bytes from a page's start).
 struct mspan {
 	u64 base;		// first byte
-	u64 npages;		// heap pages (HEAP_PAGE_SIZE)
+	// A scan span of objects up to HEAP_BITS_MAX_SIZE: NULL until it hands
+	// out its first object, then the type of which every object it has
+	// handed out holds one element, or SPAN_MIXED once they differ (a
+	// second type, an array, an untyped object): heapbits then hold each
+	// object's pointer bits. Only the caching CPU changes it (release,
+	// after the bits; markers load-acquire it). Unused in other spans.
+	const struct gc_type *objtype;
 	u8 state;		// enum span_state
 	u8 spanclass;
 	bool needzero;		// its memory may be dirty: zero what is handed out
@@ -68,8 +74,9 @@ struct mspan {
 	u32 freeindex;
 	u64 *markbits;		// the collector's marks; become allocbits at sweep
 	u64 *allocbits;		// one bit per object (1: allocated at the last sweep)
-	u64 *heapbits;		// scan spans with elemsize <= 512: pointer bits per word
+	u64 *heapbits;		// scan spans with elemsize <= 512: pointer bits per word (see objtype)
 	// -- second cache line
+	u64 npages;		// heap pages (HEAP_PAGE_SIZE)
 	// alloccache: the free objects of the word of allocbits holding
 	// freeindex, from freeindex on: bit i is object cachebase + i, set
 	// when it is free (inverted allocbits, bits below freeindex and past
@@ -88,7 +95,11 @@ struct mspan {
 	struct list all_link;	// heap.inuse: every in-use span (heap lock)
 	struct mspan *cache_next;	// on a per-CPU chain (mcache spare/full): the next
 } __attribute__((aligned(64)));
-_Static_assert(__builtin_offsetof(struct mspan, heapbits) < 64, "the marker's fields share a cache line");
+_Static_assert(__builtin_offsetof(struct mspan, heapbits) < 64 && __builtin_offsetof(struct mspan, objtype) < 64,
+	       "the marker's fields share a cache line");
+
+// SPAN_MIXED: the objtype of a span whose objects' types differ.
+#define SPAN_MIXED ((const struct gc_type *)1)
 _Static_assert(sizeof(struct mspan) % 64 == 0, "fixalloc slots stay cache-line aligned");
 
 struct mcentral {
@@ -295,6 +306,17 @@ static inline bool span_allocated(const struct mspan *s, u64 idx)
 {
 	return idx < __atomic_load_n(&s->freeindex, __ATOMIC_RELAXED) ||
 	       (__atomic_load_n(&s->allocbits[idx / 64], __ATOMIC_RELAXED) >> (idx % 64) & 1);
+}
+
+// span_ptr_word: word w of the object at obj (of a scan span of objects
+// up to HEAP_BITS_MAX_SIZE) is a pointer, as the marker reads it.
+static inline bool span_ptr_word(const struct mspan *s, u64 obj, u64 w)
+{
+	const struct gc_type *t = __atomic_load_n(&s->objtype, __ATOMIC_ACQUIRE);
+	if (t != SPAN_MIXED)
+		return t && (t->ptrmask >> w & 1);
+	u64 i = (obj - s->base) / 8 + w;
+	return __atomic_load_n(&s->heapbits[i / 64], __ATOMIC_RELAXED) >> (i % 64) & 1;
 }
 
 // span_elem_bytes: the bytes of one object of s (a large object: its

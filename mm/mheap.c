@@ -431,7 +431,7 @@ static void use_locked(struct mspan *s)
 		panic("mheap_use: span %p at %#lx (%lu pages) is %s, not busy", s, s->base, s->npages,
 		      span_state_name((enum span_state)s->state));
 	s->published = false;	// the caller sets the class fields up, then publishes
-	s->largetype = NULL;
+	s->largetype = s->objtype = NULL;
 	s->allocbits = s->markbits = s->freedbits = s->heapbits = s->checkbits = NULL;
 	__atomic_store_n(&s->state, SPAN_INUSE, __ATOMIC_RELEASE);	// lookups read it unlocked
 	heap.pages_free -= s->npages;

@@ -30,6 +30,12 @@ struct node {
 	u64 pad;
 };
 GC_TYPE(node_type, struct node, left, right);
+struct cross {			// node's size, other pointers: shares its spans
+	void *a;
+	u64 b, c;
+	void *d;
+};
+GC_TYPE(cross_type, struct cross, a, d);
 struct plain {
 	u64 a, b, c;
 };
@@ -45,7 +51,8 @@ struct blob {			// 808 B: over 512, so a type header
 	void *p;
 };
 GC_TYPE(blob_type, struct blob, p);
-static const struct gc_type *const types[] = {&ptr8_type, &node_type, &plain_type, &wide_type, &blob_type};
+static const struct gc_type *const types[] = {&ptr8_type, &node_type, &cross_type, &plain_type, &wide_type,
+					       &blob_type};
 
 struct obj {
 	u8 *p;
@@ -53,6 +60,8 @@ struct obj {
 	u64 key;		// its slot's base as gc_object_base says (tiny: the block)
 	u8 stamp;
 	bool freed;		// heap_test_free'd, reclaimed at the next collection
+	const struct gc_type *type;	// NULL: noscan; gc_type_scan_all: untyped
+	u64 count;		// elements of type
 };
 
 static struct {
@@ -170,6 +179,26 @@ static void check_memstats(void)
 	CHECK(m.total_alloc >= m.heap_alloc, "TotalAlloc %lu < HeapAlloc %lu", m.total_alloc, m.heap_alloc);
 }
 
+// check_ptr_bits: in a span of scan objects up to HEAP_BITS_MAX_SIZE, the
+// marker reads o's pointer words as its type's (span_ptr_word: the span's
+// one type, or bits per object since the span's types mixed).
+static void check_ptr_bits(const struct obj *o)
+{
+	const struct gc_type *t = o->type;
+	struct mspan *s = span_of(o->key);
+	if (!t || spanclass_noscan(s->spanclass) || spanclass_size(s->spanclass) == 0 ||
+	    s->elemsize > HEAP_BITS_MAX_SIZE)
+		return;
+	for (u64 w = 0; w < s->elemsize / 8; w++) {
+		bool want = t->nptrs == GC_SCAN_ALL;
+		if (!want && w * 8 < t->size * o->count)
+			for (u32 i = 0; i < t->nptrs; i++)
+				want |= t->ptr_words[i] == w * 8 % t->size / 8;
+		CHECK(span_ptr_word(s, o->key, w) == want, "object %p (%lu x %s) word %lu: pointer bit %d (span type %p)",
+		      (void *)o->p, o->count, t->name, w, !want, (const void *)s->objtype);
+	}
+}
+
 static void check_step(void)
 {
 	char why[200];
@@ -177,8 +206,11 @@ static void check_step(void)
 	CHECK(preempt_count() == 0, "preemption count %d between operations", preempt_count());
 	for (int i = 0; i < sh.n; i++)
 		check_contents(&sh.live[i], false);
-	for (int k = 0; k < 4 && sh.n; k++)
-		check_contents(&sh.live[sh.check_cursor++ % (u32)sh.n], true);
+	for (int k = 0; k < 4 && sh.n; k++) {
+		const struct obj *o = &sh.live[sh.check_cursor++ % (u32)sh.n];
+		check_contents(o, true);
+		check_ptr_bits(o);
+	}
 }
 
 // ---- operations
@@ -227,10 +259,13 @@ static u64 pick_size(struct input *in)
 	}
 }
 
-static void allocated(u8 *p, u64 size, bool tiny_ok)
+static void allocated(u8 *p, u64 size, bool tiny_ok, const struct gc_type *t, u64 n)
 {
 	if (p) {
 		remember(p, size, tiny_ok);
+		sh.live[sh.n - 1].type = t && t->nptrs ? t : NULL;
+		sh.live[sh.n - 1].count = n;
+		check_ptr_bits(&sh.live[sh.n - 1]);
 		return;
 	}
 	CHECK(sh.limited, "allocation of %lu B failed with no limit set: %s", size, gc_alloc_error());
@@ -251,16 +286,16 @@ static void op_alloc(struct input *in, int kind)
 		n = n < 192 ? 1 : n - 190;	// mostly single objects; arrays up to 65
 		if (!room(t->size * n))
 			return;
-		allocated(n == 1 ? gc_alloc(t) : gc_alloc_array(t, n), t->size * n, false);
+		allocated(n == 1 ? gc_alloc(t) : gc_alloc_array(t, n), t->size * n, false, t, n);
 		return;
 	}
 	u64 size = pick_size(in);
 	if (!room(size))
 		return;
 	if (kind == 0)
-		allocated(gc_alloc_noscan(size), size, size < 16);
+		allocated(gc_alloc_noscan(size), size, size < 16, NULL, 0);
 	else
-		allocated(gc_alloc_scan(size), size, false);
+		allocated(gc_alloc_scan(size), size, false, &gc_type_scan_all, 1);
 }
 
 static void op_free(struct input *in)

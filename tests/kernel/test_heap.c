@@ -240,21 +240,18 @@ KTEST_NOGC(heap, scan_noscan_and_pointer_bits)
 	KT_EXPECT(t, spanclass_noscan(sr->spanclass), "gc_alloc_noscan in a scan span");
 	KT_EXPECT(t, !spanclass_noscan(sa->spanclass), "gc_alloc_scan in a noscan span");
 	// node: words 1 and 2 are pointers, 0 and 3 are not.
-	u64 w0 = ((u64)n - sn->base) / 8;
 	for (u64 w = 0; w < 4; w++) {
-		bool bit = sn->heapbits[(w0 + w) / 64] >> ((w0 + w) % 64) & 1;
+		bool bit = span_ptr_word(sn, (u64)n, w);
 		KT_EXPECT(t, bit == (w == 1 || w == 2), "node word %lu pointer bit %d", w, bit);
 	}
-	u64 a0 = ((u64)any - sa->base) / 8;
 	for (u64 w = 0; w < sa->elemsize / 8; w++)
-		KT_EXPECT(t, sa->heapbits[(a0 + w) / 64] >> ((a0 + w) % 64) & 1, "untyped word %lu not a pointer", w);
+		KT_EXPECT(t, span_ptr_word(sa, (u64)any, w), "untyped word %lu not a pointer", w);
 	// An array of nodes repeats the pattern.
 	struct node *arr = gc_alloc_array(&node_type, 3);
 	KT_ASSERT(t, arr, "%s", gc_alloc_error());
 	struct mspan *s3 = span_of((u64)arr);
-	u64 b0 = ((u64)arr - s3->base) / 8;
 	for (u64 w = 0; w < 12; w++) {
-		bool bit = s3->heapbits[(b0 + w) / 64] >> ((b0 + w) % 64) & 1;
+		bool bit = span_ptr_word(s3, (u64)arr, w);
 		KT_EXPECT(t, bit == (w % 4 == 1 || w % 4 == 2), "node[%lu] word %lu bit %d", w / 4, w % 4, bit);
 	}
 	// Over 512 bytes: an 8-byte header with the type, before the object.
@@ -313,14 +310,66 @@ KTEST_NOGC(heap, types_carry_their_span_class)
 		heap_test_free(x);
 	}
 	// The one-element pointer bits of the 64-word type fill a whole word
-	// of heapbits.
+	// of heapbits, once its span keeps bits per object (an untyped
+	// object of the same class makes it).
 	struct words64 *w = gc_alloc(&words64_type);
-	KT_ASSERT(t, w, "%s", gc_alloc_error());
+	void *other = gc_alloc_scan(sizeof(struct words64));
+	KT_ASSERT(t, w && other, "%s", gc_alloc_error());
 	struct mspan *s = span_of((u64)w);
+	KT_ASSERT(t, span_of((u64)other) == s, "the untyped object went to span %p, not %p", span_of((u64)other), s);
+	KT_EXPECT(t, s->objtype == SPAN_MIXED, "span type %p after an untyped object", s->objtype);
 	u64 w0 = ((u64)w - s->base) / 8;
 	KT_EXPECT_EQ(t, w0 % 64, 0);
 	KT_EXPECT_EQ(t, s->heapbits[w0 / 64], 1ull | 1ull << 63);
 	heap_test_free(w);
+	heap_test_free(other);
+	heap_test_collect();
+}
+
+// Two types of 13 words (a size class, 112 bytes, no other test uses):
+// pointers at words 1 and 2, and at 0 and 12.
+struct odd13a {
+	u64 key;
+	void *l, *r;
+	u64 pad[10];
+};
+GC_TYPE(odd13a_type, struct odd13a, l, r);
+struct odd13b {
+	void *first;
+	u64 pad[11];
+	void *last;
+};
+GC_TYPE(odd13b_type, struct odd13b, first, last);
+
+// A span of one type keeps that type, not bits per object (struct mspan's
+// objtype); the first object of another type gives every object its own
+// bits, and each reads as its type.
+KTEST_NOGC(heap, span_type_then_bits_per_object)
+{
+	_Static_assert(sizeof(struct odd13a) == 104 && sizeof(struct odd13b) == 104, "one size class");
+	struct odd13a *a = gc_alloc(&odd13a_type), *b = gc_alloc(&odd13a_type);
+	KT_ASSERT(t, a && b, "%s", gc_alloc_error());
+	struct mspan *s = span_of((u64)a);
+	KT_ASSERT(t, span_of((u64)b) == s, "two objects in spans %p and %p", s, span_of((u64)b));
+	KT_EXPECT(t, s->objtype == &odd13a_type, "span type %p, want %p", s->objtype, &odd13a_type);
+	struct odd13b *c = gc_alloc(&odd13b_type);
+	KT_ASSERT(t, c, "%s", gc_alloc_error());
+	KT_ASSERT(t, span_of((u64)c) == s, "the second type in span %p, not %p", span_of((u64)c), s);
+	KT_EXPECT(t, s->objtype == SPAN_MIXED, "span type %p after a second type", s->objtype);
+	struct odd13a *d = gc_alloc(&odd13a_type);
+	KT_ASSERT(t, d && span_of((u64)d) == s, "%s", d ? "an object after the change in another span" : gc_alloc_error());
+	const struct {
+		void *obj;
+		u64 ptrs;	// bit w: word w is a pointer
+	} want[] = {{a, 0x6}, {b, 0x6}, {c, 0x1001}, {d, 0x6}};
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+		for (u64 w = 0; w < 14; w++)	// (word 13: the slot's unused tail)
+			KT_EXPECT(t, span_ptr_word(s, (u64)want[i].obj, w) == (want[i].ptrs >> w & 1),
+				  "object %zu word %lu pointer bit %d", i, w, span_ptr_word(s, (u64)want[i].obj, w));
+	heap_test_free(a);
+	heap_test_free(b);
+	heap_test_free(c);
+	heap_test_free(d);
 	heap_test_collect();
 }
 
