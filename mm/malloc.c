@@ -113,7 +113,7 @@ static void check_released(unsigned cpu, const char *who)
 }
 
 #define ASSIST_BATCH 4096	// fast-path bytes per assist call while marking
-static u8 tiny_spanclass;
+#define TINY_SPANCLASS GC_SPANCLASS_NOPTRS_(TINY_SIZE)	// the 16-byte blocks' class
 
 struct mcache *mcache_of(unsigned cpu) { return mcaches[cpu]; }
 
@@ -503,6 +503,18 @@ static inline u64 tiny_offset(const struct mcache *c, u64 size)
 	return ALIGN_UP(c->tinyoffset, align);
 }
 
+// tiny_new_block: v, a fresh 16-byte block, holds a tiny object of size
+// at its start; it becomes the current block if it has more room left
+// than the current one.
+static inline void tiny_new_block(struct mcache *c, u64 *v, u64 size)
+{
+	v[0] = v[1] = 0;
+	if (size < c->tinyoffset || !c->tiny) {
+		c->tiny = (u64)v;
+		c->tinyoffset = size;
+	}
+}
+
 static void *alloc_tiny(struct mcache *c, u64 size, const char **why)
 {
 	u64 off = tiny_offset(c, size);
@@ -512,16 +524,11 @@ static void *alloc_tiny(struct mcache *c, u64 size, const char **why)
 		return (void *)(c->tiny + off);
 	}
 	struct mspan *s;
-	u64 *v = next_free(c, tiny_spanclass, &s, why);
+	u64 *v = next_free(c, TINY_SPANCLASS, &s, why);
 	if (!v)
 		return NULL;
-	v[0] = v[1] = 0;
+	tiny_new_block(c, v, size);
 	allocate_black(c, s, (u64)v);	// the whole block
-	// Keep whichever block has more room left: the new one or the old.
-	if (size < c->tinyoffset || !c->tiny) {
-		c->tiny = (u64)v;
-		c->tinyoffset = size;
-	}
 	return v;
 }
 
@@ -559,6 +566,8 @@ static void *mallocgc_once(u64 size, const struct gc_type *t, bool noscan)
 // once more after a full collection.
 static __attribute__((noinline)) void *mallocgc_slow(u64 size, const struct gc_type *t, bool noscan)
 {
+	if (size > PLAT_HEAP_SIZE)	// (here, not on the fast path; before any collection)
+		return (void *)fail("size larger than the heap range");
 	void *x = mallocgc_once(size, t, noscan);
 	const struct heap_collector *gc = heap.gc;
 	if (!plat_can_wait())
@@ -659,14 +668,24 @@ static inline __attribute__((always_inline)) void *mallocgc(u64 size, const stru
 	void *x;
 	if (!one && noscan && size < TINY_SIZE) {
 		u64 off = tiny_offset(c, size);
-		if (!c->tiny || off + size > TINY_SIZE)
+		if (c->tiny && off + size <= TINY_SIZE) {
+			c->tinyoffset = off + size;
+			c->tiny_allocs++;
+			x = (void *)(c->tiny + off);
+			if (__builtin_expect(heap.marking, 0))
+				return mallocgc_finish(c, NULL, x, t, size, noscan);
+			return preempt_enable_ret(x);
+		}
+		// A new block from the tiny class's cached word (as Go's tiny
+		// path takes one): every other 8-byte object needs one.
+		struct mspan *s = c->alloc[TINY_SPANCLASS];
+		u64 *v = next_free_fast(s);
+		if (__builtin_expect(!v, 0))
 			return mallocgc_miss(size, t, noscan);
-		c->tinyoffset = off + size;
-		c->tiny_allocs++;
-		x = (void *)(c->tiny + off);
+		tiny_new_block(c, v, size);
 		if (__builtin_expect(heap.marking, 0))
-			return mallocgc_finish(c, NULL, x, t, size, noscan);
-		return preempt_enable_ret(x);
+			return mallocgc_finish(c, s, v, t, size, noscan);	// (black: the whole block)
+		return preempt_enable_ret(v);
 	}
 	if (!one)
 		sc = make_spanclass(size_to_class(size + hdr), noscan);
@@ -679,7 +698,8 @@ static inline __attribute__((always_inline)) void *mallocgc(u64 size, const stru
 	// The rest (a span's first typed object, a second type, arrays,
 	// untyped objects) in mallocgc_finish.
 	bool plain = noscan || hdr || (one && s->objtype == t);
-	if (__builtin_expect(heap.marking | !plain | (s->needzero & (s->elemsize > 256)), 0))
+	if (__builtin_expect(!plain, 0) || __builtin_expect(heap.marking, 0) ||
+	    __builtin_expect(s->needzero && s->elemsize > 256, 0))
 		return mallocgc_finish(c, s, x, t, size, noscan);
 	if (s->needzero)
 		zero_small(x, s->elemsize);
@@ -705,21 +725,20 @@ void *gc_alloc(const struct gc_type *t)
 
 void *gc_alloc_array(const struct gc_type *t, size_t n)
 {
-	if (t->size && n > (u64)PLAT_HEAP_SIZE / t->size)
+	u64 size;
+	if (__builtin_mul_overflow(t->size, n, &size))
 		return (void *)fail("array size overflows");
-	return mallocgc(t->size * n, t, t->nptrs == 0, 0);
+	return mallocgc(size, t, t->nptrs == 0, 0);
 }
 
 void *gc_alloc_noscan(size_t size)
 {
-	if (size > PLAT_HEAP_SIZE)
-		return (void *)fail("size larger than the heap range");
-	return mallocgc(size, NULL, true, 0);
+	return mallocgc(size, NULL, true, 0);	// (mallocgc_slow refuses sizes over the heap range)
 }
 
 void *gc_alloc_scan(size_t size)
 {
-	if (size > PLAT_HEAP_SIZE)
+	if (size > PLAT_HEAP_SIZE)	// (first: rounding up could wrap)
 		return (void *)fail("size larger than the heap range");
 	return mallocgc(ALIGN_UP(size, 8), &gc_type_scan_all, false, 0);
 }
@@ -970,7 +989,6 @@ void heap_init(void)
 	mheap_init();
 	for (unsigned sc = 0; sc < NUM_SPAN_CLASSES; sc++)
 		mcentral_init(&heap.central[sc], (u8)sc);
-	tiny_spanclass = make_spanclass(size_to_class(TINY_SIZE), true);
 	_Static_assert(sizeof(struct mcache) <= PAGE_SIZE, "an mcache is one page");
 	for (unsigned i = 0; i < plat_ncpus(); i++) {
 		mcaches[i] = plat_meta_alloc(0, FT_META);

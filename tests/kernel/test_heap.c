@@ -566,6 +566,13 @@ KTEST_NOGC(heap, exhaustion_returns_null_and_recovers)
 		heap_test_free(p);
 	KT_EXPECT(t, gc_alloc_array(&node_type, (size_t)1 << 62) == NULL, "an overflowing array was allocated");
 	KT_EXPECT(t, strstr(gc_alloc_error(), "overflow") != NULL, "reason: %s", gc_alloc_error());
+	KT_EXPECT(t, gc_alloc_array(&node_type, PLAT_HEAP_SIZE / sizeof(struct node) + 1) == NULL,
+		  "an array larger than the heap range was allocated");
+	KT_EXPECT(t, strstr(gc_alloc_error(), "heap range") != NULL, "reason: %s", gc_alloc_error());
+	KT_EXPECT(t, gc_alloc_noscan(PLAT_HEAP_SIZE + 1) == NULL, "an object larger than the heap range was allocated");
+	KT_EXPECT(t, strstr(gc_alloc_error(), "heap range") != NULL, "reason: %s", gc_alloc_error());
+	KT_EXPECT(t, gc_alloc_scan(~(size_t)0) == NULL, "an object of 2^64 - 1 bytes was allocated");
+	KT_EXPECT(t, strstr(gc_alloc_error(), "heap range") != NULL, "reason: %s", gc_alloc_error());
 	heap_test_collect();
 	check_heap(t);
 }
