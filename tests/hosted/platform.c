@@ -62,6 +62,13 @@ static struct {
 // more than that; 5 us gave a p99 pause of 37-47 us on binary-trees
 // (depth 18, 2 slots), 50 us 31-41 us (5 runs each).
 #define STW_SPIN_NS 50000
+// A holder sees the request at its next region's end (every allocation
+// ends one) and is signalled only if it has not stopped after
+// STW_SIGNAL_NS: a holder that does not allocate (walking a tree, say)
+// needs the signal, but tgkill of a thread running on another core took
+// 15 us (median) on this VM, and the stopper waited for it to return
+// even when the holder had parked on its own within a microsecond.
+#define STW_SIGNAL_NS 3000
 static int stw_sleeping, stw_seq;
 
 // Pages held, by tag (atomic), and the commit limit in bytes (0: none).
@@ -796,13 +803,13 @@ u64 stw_begin(void)
 		if (c == hosted_self)
 			continue;
 		unsigned spins = 0;
-		u64 asked = 0;
+		u64 signal_at = t0 + STW_SIGNAL_NS;
 		// Acquire: the parked (or departed) holder's writes.
 		while (__atomic_load_n(&c->running, __ATOMIC_SEQ_CST)) {
 			u64 now = nanotime();
-			if (now - asked > 1000000) {	// again each ms: a sanitizer may defer signals
+			if (now >= signal_at) {
 				signal_holder(c);
-				asked = now;
+				signal_at = now + 1000000;	// again each ms: a sanitizer may defer signals
 			}
 			if (now - t0 < STW_SPIN_NS) {
 				relax(&spins);
