@@ -44,7 +44,10 @@ HOSTED_MODE_asan := -O1 $(HOSTED_SAN)
 # comparisons, and tracing them made the fuzzer ~3x slower; the input
 # format has no magic values for it to find.
 HOSTED_MODE_fuzz := -O1 $(HOSTED_SAN) -fsanitize=fuzzer-no-link -fno-sanitize-coverage=trace-cmp
-HOSTED_MODE_bench := -O2
+# The benchmarks map the heap range read-write once (HOSTED_HEAP_GUARD=0,
+# see tests/hosted/platform.c); the test builds keep uncommitted pages
+# PROT_NONE.
+HOSTED_MODE_bench := -O2 -DHOSTED_HEAP_GUARD=0
 HOSTED_MODE_tsan := -O1 -fsanitize=thread
 # The .gcroots (GC_ROOT globals) and .kbench sections get the bounds the
 # kernel's linker script gives them.

@@ -38,6 +38,10 @@ static u64 clock_base;
 // A thread that has waited this long for a slot asks its holder for it.
 #define SLICE_NS 2000000ull
 
+#ifndef HOSTED_HEAP_GUARD
+#define HOSTED_HEAP_GUARD 1	// (see plat_heap_commit)
+#endif
+
 static u32 any_waiters;		// threads waiting for any slot (atomic)
 static int slot_seq;		// futex word: moves at every slot release
 
@@ -183,8 +187,8 @@ void hosted_init(unsigned ncpus)
 	// kernel's range is aligned to far more than its 32 MiB arenas: align
 	// to an arena here too, reserving one more and trimming the ends.
 	const u64 align = 32ul << 20;
-	void *r = mmap(NULL, PLAT_HEAP_SIZE + align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
-		       0);
+	void *r = mmap(NULL, PLAT_HEAP_SIZE + align, HOSTED_HEAP_GUARD ? PROT_NONE : PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (r == MAP_FAILED)
 		panic("hosted_init: cannot reserve %lu GiB of address space for the heap", PLAT_HEAP_SIZE >> 30);
 	u64 start = (u64)r, end = start + PLAT_HEAP_SIZE + align;
@@ -929,6 +933,15 @@ static void check_heap_range(const char *what, u64 va, u64 len)
 		      hosted_heap_base, PLAT_HEAP_SIZE);
 }
 
+// HOSTED_HEAP_GUARD (1 unless the build says 0): pages not committed are
+// PROT_NONE, so a stray access to one faults, as in the kernel where they
+// are not mapped. Each commit and release is then an mprotect, which
+// takes the process's mmap lock for writing, against every page fault of
+// the other threads: in binary-trees on 2 threads a quarter of the
+// mutators' context switches were waits for that lock (`perf record -e
+// sched:sched_switch`), with a core idle meanwhile. Go maps its arenas
+// read-write once too. The benchmarks (-O2) build without the guard; the
+// sanitizer builds that run the tests keep it.
 bool plat_heap_commit(u64 va, u64 len)
 {
 	check_heap_range("plat_heap_commit", va, len);
@@ -936,7 +949,8 @@ bool plat_heap_commit(u64 va, u64 len)
 	u64 limit = __atomic_load_n(&frame_limit, __ATOMIC_RELAXED);
 	// Never-touched and MADV_DONTNEED pages of a private anonymous mapping
 	// read as zero: what the heap expects of committed memory.
-	if ((limit && now > limit) || mprotect((void *)va, len, PROT_READ | PROT_WRITE) != 0) {
+	if ((limit && now > limit) ||
+	    (HOSTED_HEAP_GUARD && mprotect((void *)va, len, PROT_READ | PROT_WRITE) != 0)) {
 		__atomic_sub_fetch(&heap_committed, len, __ATOMIC_RELAXED);
 		return false;
 	}
@@ -946,7 +960,8 @@ bool plat_heap_commit(u64 va, u64 len)
 
 static void release_range(u64 va, u64 len)
 {
-	if (madvise((void *)va, len, MADV_DONTNEED) != 0 || mprotect((void *)va, len, PROT_NONE) != 0)
+	if (madvise((void *)va, len, MADV_DONTNEED) != 0 ||
+	    (HOSTED_HEAP_GUARD && mprotect((void *)va, len, PROT_NONE) != 0))
 		panic("plat_heap_release(%#lx, %#lx): madvise/mprotect failed", va, len);
 }
 

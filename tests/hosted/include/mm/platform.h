@@ -27,7 +27,9 @@
 //   memory      the heap range is one PROT_NONE, MAP_NORESERVE mapping;
 //               commit makes pages read-write (they read as zero), release
 //               drops them (MADV_DONTNEED) and makes them PROT_NONE again.
-//               Metadata pages are their own anonymous mappings.
+//               The benchmark build maps the range read-write once
+//               instead (HOSTED_HEAP_GUARD=0). Metadata pages are their
+//               own anonymous mappings.
 #pragma once
 
 #include "kernel/list.h"
