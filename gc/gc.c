@@ -18,7 +18,8 @@
 //      reset, tiny blocks dropped from the per-CPU caches (a block kept
 //      across the cycle could be freed while still being carved), then
 //      heap.marking and gc_barrier_on set. Every CPU sees them when it
-//      leaves the rendezvous.
+//      leaves the rendezvous. Right after it, the same thread wakes the
+//      mark workers and lets assists mark (mark_begin).
 //   2. Concurrent mark: one worker thread per CPU, pinned, scans roots
 //      (the .gcroots section, registered ranges, each thread's stack
 //      while that thread is held switched out, see mark.c) and drains
@@ -575,6 +576,20 @@ struct cycle {
 
 static void print_trace(const struct cycle *c);
 
+// mark_begin: the workers are woken and assists may mark, from the end of
+// the first stop, on the thread that ran it. Waiting for the gc thread
+// instead (it runs step 2 on) let mutators allocate black for as long as
+// it took to get a CPU, milliseconds on a busy machine, with nothing to
+// slow them down; an assist that finds nothing to mark waits for credit
+// or the end of marking, as Go's do.
+static void mark_begin(void)
+{
+	bool f = spin_lock_irqsave(&gc.lock);
+	__atomic_store_n(&gc.mark_on, true, __ATOMIC_RELEASE);
+	wake_workers_locked();
+	spin_unlock_irqrestore(&gc.lock, f);
+}
+
 static void sweep_termination(struct cycle *c)
 {
 	while (heap_sweep_one())
@@ -605,6 +620,8 @@ static void sweep_termination(struct cycle *c)
 	// (With gcstoptheworld the world stays stopped through mark termination.)
 	c->mark_start_ns = kconfig.gcstoptheworld ? nanotime() : stw_finish();
 	c->stw1_ns = add_pause(t, c->mark_start_ns, &c->pause_ns);
+	if (!kconfig.gcstoptheworld)
+		mark_begin();
 	wake_all(&gc.start_wq);	// marking has begun: threads in gc_trigger go on
 }
 
@@ -645,10 +662,7 @@ static void concurrent_mark(struct cycle *c, u64 *stw2_start)
 		c->mark_ns = 0;
 		return;
 	}
-	bool f = spin_lock_irqsave(&gc.lock);
-	__atomic_store_n(&gc.mark_on, true, __ATOMIC_RELEASE);
-	wake_workers_locked();
-	spin_unlock_irqrestore(&gc.lock, f);
+	bool f;	// (marking began at the end of the first stop: mark_begin)
 	for (;;) {
 		f = spin_lock_irqsave(&gc.lock);
 		// Wait until every worker found nothing to do at some point
