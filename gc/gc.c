@@ -577,7 +577,8 @@ struct cycle {
 static void print_trace(const struct cycle *c);
 
 // mark_begin: the workers are woken and assists may mark, from the end of
-// the first stop, on the thread that ran it. Waiting for the gc thread
+// the first stop, on the thread that ran it (and again after a mark
+// termination attempt that found work). Waiting for the gc thread
 // instead (it runs step 2 on) let mutators allocate black for as long as
 // it took to get a CPU, milliseconds on a busy machine, with nothing to
 // slow them down; an assist that finds nothing to mark waits for credit
@@ -662,9 +663,8 @@ static void concurrent_mark(struct cycle *c, u64 *stw2_start)
 		c->mark_ns = 0;
 		return;
 	}
-	bool f;	// (marking began at the end of the first stop: mark_begin)
-	for (;;) {
-		f = spin_lock_irqsave(&gc.lock);
+	for (;;) {	// (marking began at the end of the first stop: mark_begin)
+		bool f = spin_lock_irqsave(&gc.lock);
 		// Wait until every worker found nothing to do at some point
 		// after the last wake-up, then check with the world stopped.
 		while (gc.nidle_fresh != gc.workers)
@@ -674,9 +674,7 @@ static void concurrent_mark(struct cycle *c, u64 *stw2_start)
 		if (mark_termination_try())
 			break;
 		add_pause(*stw2_start, stw_finish(), &c->pause_ns);
-		f = spin_lock_irqsave(&gc.lock);
-		wake_workers_locked();
-		spin_unlock_irqrestore(&gc.lock, f);
+		mark_begin();	// again: the attempt found work
 	}
 	// The waiting assists are woken once the world runs again
 	// (mark_termination).

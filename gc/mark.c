@@ -314,8 +314,7 @@ static void scan_object(struct gcw *w, struct mspan *s, u64 b)
 		} else {
 			u64 w0 = (b - s->base) / 8, words = s->elemsize / 8;
 			for (u64 i = 0; i < words; i++)
-				// Atomic: the owning CPU may be setting a neighbour's bits.
-				if (__atomic_load_n(&s->heapbits[(w0 + i) / 64], __ATOMIC_RELAXED) >> ((w0 + i) % 64) & 1)
+				if (span_heapbit(s, w0 + i))
 					scan_word(w, b + i * 8, b);
 		}
 	} else {

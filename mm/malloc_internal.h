@@ -308,6 +308,14 @@ static inline bool span_allocated(const struct mspan *s, u64 idx)
 	       (__atomic_load_n(&s->allocbits[idx / 64], __ATOMIC_RELAXED) >> (idx % 64) & 1);
 }
 
+// span_heapbit: bit i of s's heapbits (word i of the span is a pointer,
+// in a SPAN_MIXED span). Atomic: the owning CPU may be setting a
+// neighbouring object's bits.
+static inline bool span_heapbit(const struct mspan *s, u64 i)
+{
+	return __atomic_load_n(&s->heapbits[i / 64], __ATOMIC_RELAXED) >> (i % 64) & 1;
+}
+
 // span_ptr_word: word w of the object at obj (of a scan span of objects
 // up to HEAP_BITS_MAX_SIZE) is a pointer, as the marker reads it.
 static inline bool span_ptr_word(const struct mspan *s, u64 obj, u64 w)
@@ -315,8 +323,7 @@ static inline bool span_ptr_word(const struct mspan *s, u64 obj, u64 w)
 	const struct gc_type *t = __atomic_load_n(&s->objtype, __ATOMIC_ACQUIRE);
 	if (t != SPAN_MIXED)
 		return t && (t->ptrmask >> w & 1);
-	u64 i = (obj - s->base) / 8 + w;
-	return __atomic_load_n(&s->heapbits[i / 64], __ATOMIC_RELAXED) >> (i % 64) & 1;
+	return span_heapbit(s, (obj - s->base) / 8 + w);
 }
 
 // span_elem_bytes: the bytes of one object of s (a large object: its
