@@ -154,5 +154,12 @@ void sched_tick(const struct trapframe *tf);
 void sched_irq_exit(const struct trapframe *tf);
 // schedule: interrupts off, no lock held; see kernel/sched.c.
 void schedule(void);
-#define SCHED_HZ 1000		// timer ticks per second on every CPU
-#define SCHED_SLICE_TICKS 4	// a thread's time slice: 4 ms
+// The tick: 250 per second on every CPU (Linux's common default), one
+// tick a time slice. Sleeps end on a tick, so a sleep takes up to 4 ms
+// more than asked. Under TCG every tick is work for QEMU's main loop
+// thread, which takes a host core from a vCPU: at 1000 Hz (1 ms ticks,
+// 4-tick slices) a stop of the world waited longer for descheduled vCPUs
+// (BinaryTrees/depth=18 -smp 2, p99 pause median over 9 runs 263 us; 189
+// at 250 Hz over 13; docs/decisions.md).
+#define SCHED_HZ 250
+#define SCHED_SLICE_TICKS 1
