@@ -24,16 +24,19 @@
 //      (the .gcroots section, registered ranges, each thread's stack
 //      while that thread is held switched out, see mark.c) and drains
 //      work buffers. Mutators run: their stores shade (barrier.c), their
-//      new objects are black (mm/malloc.c marks them), and allocating
-//      threads assist in proportion to what they allocate.
+//      new objects are black (a span's blackfrom says which; markers
+//      treat them as marked, mm/malloc.c), and allocating threads assist
+//      in proportion to what they allocate.
 //   3. Mark termination, world stopped, once every worker has gone idle
 //      since it was last woken (a mutator whose barrier or assist greys
 //      objects then hands them over at once, gcw_handoff): every CPU's
 //      work buffer is flushed; stacks not scanned yet (threads that ran
 //      throughout) are scanned now, and what they reach is marked for up
 //      to 20 us. If anything is still grey, the world restarts and
-//      marking goes on (the attempt's pause still counts). Else marking
-//      and the barrier go off, each CPU's cache is swapped for an empty
+//      marking goes on (the attempt's pause still counts). Else the new
+//      objects of the spans still cached get their mark bits (those of
+//      spans that left a cache got theirs then), marking and the
+//      barrier go off, each CPU's cache is swapped for an empty
 //      spare, gccheckmark verifies, the marked bytes become heap.live,
 //      the pacer sets the next trigger and sweepgen moves on by 2. Once
 //      the world runs, the old caches' spans go on their classes'
@@ -617,6 +620,7 @@ static void sweep_termination(struct cycle *c)
 	gc.worker_ns = gc.assist_ns = gc.idle_ns = 0;
 	specials_cycle_start();
 	heap.marking = 1;
+	mcache_black_begin();	// what the caches hand out from here is black
 	gc_barrier_on = 1;
 	// (With gcstoptheworld the world stays stopped through mark termination.)
 	c->mark_start_ns = kconfig.gcstoptheworld ? nanotime() : stw_finish();
@@ -684,6 +688,7 @@ static void concurrent_mark(struct cycle *c, u64 *stw2_start)
 
 static void mark_termination(struct cycle *c, u64 stw2_start)
 {
+	mcache_black_flush();	// the new objects' mark bits, and their bytes
 	heap.marking = 0;
 	gc_barrier_on = 0;
 	u64 marked = 0, scan = 0;

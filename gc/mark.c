@@ -151,7 +151,10 @@ static void mark_in_span(struct gcw *w, struct mspan *s, u64 v)
 	if (__atomic_load_n(&s->state, __ATOMIC_RELAXED) != SPAN_INUSE || !span_usable(s))
 		return;
 	u64 idx = span_object_index(s, v);
-	if (idx >= s->nelems || !span_allocated(s, idx))
+	// Not an object of this cycle (black: nothing to mark or scan). A
+	// checkmark pass, after mark termination set their bits, verifies
+	// those too.
+	if (idx >= s->nelems || !(w->check ? span_allocated(s, idx) : span_old(s, idx)))
 		return;
 	u64 obj = s->base + idx * s->elemsize;
 	if (w->check) {

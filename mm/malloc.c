@@ -70,9 +70,13 @@
 // describes the collector). Allocator tests without the collector
 // reclaim through heap_test_free and heap_test_collect (mm/heap_test.c),
 // which run that same sweep. While the collector marks, every new object
-// is marked at once (black) and the allocating thread assists (on the
-// fast path for every ASSIST_BATCH bytes a CPU allocates, see mallocgc);
-// crossing heap.trigger starts a cycle (struct heap_collector).
+// is black: a span records where its allocation stood when it was first
+// cached during the cycle (blackfrom); markers count what it hands out
+// past that as marked, and its mark bits are set a word at a time when it
+// leaves the cache or at mark termination (one atomic per 64 objects, not
+// one per object as Go's gcmarknewobject). The allocating thread assists
+// (on the fast path for every ASSIST_BATCH bytes a CPU allocates, see
+// mallocgc); crossing heap.trigger starts a cycle (struct heap_collector).
 //
 // Statistics cost nothing on the fast path: when an mcache takes a span
 // it counts all its free objects as allocated, and takes back the unused
@@ -224,6 +228,38 @@ u64 heap_live(void)
 	return live;
 }
 
+// ---- black allocation (struct mspan's blackfrom)
+
+// black_start: s becomes a current span. Preemption disabled.
+static inline void black_start(struct mspan *s)
+{
+	// The first time this cycle: the objects from freeindex on are new.
+	if (__builtin_expect(heap.marking, 0) && !s->blackfrom)
+		__atomic_store_n(&s->blackfrom, s->freeindex + 1, __ATOMIC_RELAXED);	// (markers read it)
+}
+
+// black_flush: sets the mark bits of the objects s allocated black this
+// cycle and counts their bytes in c. A span cached again in the same
+// cycle sets its whole range again: bits set already (by the last flush,
+// or by a marker that read the boundary before it was set) are not
+// counted twice.
+static void black_flush(struct mcache *c, struct mspan *s)
+{
+	u32 from = s->blackfrom, end = s->freeindex;
+	if (!from--)
+		return;
+	u64 n = 0;
+	for (u32 i = from; i < end;) {
+		u32 w = i / 64, hi = MIN(end, (w + 1) * 64);
+		u64 mask = (hi - i == 64 ? ~0ull : (1ull << (hi - i)) - 1) << (i % 64);
+		mask &= ~s->allocbits[w];	// below freeindex, what the sweep left free is new
+		if (mask)	// (atomic: markers set bits of the word too)
+			n += popcount64(mask & ~__atomic_fetch_or(&s->markbits[w], mask, __ATOMIC_RELAXED));
+		i = hi;
+	}
+	c->black_bytes += n * s->elemsize;
+}
+
 // mcache_detach: takes the current span of class sc out of the cache,
 // giving back the count of its free objects, and their bytes to heap.live
 // if `live` (not for a cache detached at mark termination: heap.live was
@@ -234,6 +270,8 @@ static struct mspan *mcache_detach(struct mcache *c, u8 sc, bool live)
 	struct mspan *s = c->alloc[sc];
 	if (s == &emptyspan)
 		return NULL;
+	if (__builtin_expect(heap.marking, 0))
+		black_flush(c, s);
 	u32 unused = s->nelems - s->alloccount;	// 0 for a span given back full
 	c->small_alloc_count[spanclass_size(sc)] -= unused;
 	if (live)
@@ -276,6 +314,7 @@ static struct mspan *mcache_refill(struct mcache *c, u8 sc, const char **why)
 	mcache_add_live(c, (i64)unused * s->elemsize);
 	c->alloc[sc] = s;
 	c->used[sc / 64] |= 1ull << (sc % 64);
+	black_start(s);
 	return s;
 }
 
@@ -411,11 +450,12 @@ static inline void zero_object(void *x, u64 n)
 
 // ---- allocation
 
-// allocate_black: while the collector marks, a new object is marked at
-// once and counted as marked (this CPU's cache c). Preemption disabled.
-static inline void allocate_black(struct mcache *c, struct mspan *s, u64 obj)
+// allocate_black_large: while the collector marks, a new large object is
+// marked at once and counted as marked (this CPU's cache c); small ones
+// are marked a span at a time (black_flush). Preemption disabled.
+static inline void allocate_black_large(struct mcache *c, struct mspan *s)
 {
-	if (__builtin_expect(heap.marking, 0) && span_mark(s, span_object_index(s, obj)))
+	if (__builtin_expect(heap.marking, 0) && span_mark(s, 0))
 		c->black_bytes += span_elem_bytes(s);
 }
 
@@ -440,14 +480,13 @@ static inline __attribute__((always_inline)) void *set_type(struct mspan *s, voi
 }
 
 // init_small: makes the fresh slot x of s an object of `size` bytes:
-// zeroed if the span may be dirty, black while the collector marks, its
-// type recorded (set_type). Preemption disabled.
-static inline __attribute__((always_inline)) void *init_small(struct mcache *c, struct mspan *s, void *x,
-							   const struct gc_type *t, u64 size, u64 hdr, bool noscan)
+// zeroed if the span may be dirty, its type recorded (set_type). (Black
+// while the collector marks by its span's blackfrom.) Preemption disabled.
+static inline __attribute__((always_inline)) void *init_small(struct mspan *s, void *x, const struct gc_type *t,
+							   u64 size, u64 hdr, bool noscan)
 {
 	if (s->needzero)
 		zero_object(x, s->elemsize);
-	allocate_black(c, s, (u64)x);
 	return set_type(s, x, t, size, hdr, noscan);
 }
 
@@ -483,7 +522,7 @@ static void *alloc_large(u64 size, const struct gc_type *t, bool noscan)
 	s->alloccount = 1;
 	s->sweepgen = heap.sweepgen;
 	s->largetype = noscan ? NULL : t;
-	allocate_black(this_cpu_mcache(), s, s->base);
+	allocate_black_large(this_cpu_mcache(), s);
 	span_publish(s);
 	mcentral_add_large(s);
 	mcache_add_live(this_cpu_mcache(), (i64)(npages << HEAP_PAGE_SHIFT));
@@ -528,7 +567,6 @@ static void *alloc_tiny(struct mcache *c, u64 size, const char **why)
 	if (!v)
 		return NULL;
 	tiny_new_block(c, v, size);
-	allocate_black(c, s, (u64)v);	// the whole block
 	return v;
 }
 
@@ -552,7 +590,7 @@ static void *mallocgc_once(u64 size, const struct gc_type *t, bool noscan)
 		struct mspan *s;
 		x = next_free(c, sc, &s, &why);
 		if (x)
-			x = init_small(c, s, x, t, size, hdr, noscan);
+			x = init_small(s, x, t, size, hdr, noscan);
 	}
 	preempt_enable();
 	return x ? x : (void *)fail(why);
@@ -611,28 +649,39 @@ static __attribute__((noinline)) void mallocgc_assist(u64 bytes)
 		heap.gc->assist(bytes);
 }
 
+// mallocgc_assist_end: ends the region of an allocation that brought
+// its CPU's count of bytes allocated while marking to ASSIST_BATCH, and
+// assists for them; returns x.
+static __attribute__((noinline)) void *mallocgc_assist_end(struct mcache *c, void *x)
+{
+	u64 bytes = c->assist_bytes;
+	c->assist_bytes = 0;
+	preempt_enable();
+	mallocgc_assist(bytes);
+	return x;
+}
+
+// mallocgc_end: ends the region of an allocation of x, `size` bytes, that
+// found its slot on the fast path. While the collector marks, the bytes
+// count towards an assist.
+static inline __attribute__((always_inline)) void *mallocgc_end(struct mcache *c, void *x, u64 size)
+{
+	if (__builtin_expect(heap.marking, 0) && (c->assist_bytes += size) >= ASSIST_BATCH)
+		return mallocgc_assist_end(c, x);
+	return preempt_enable_ret(x);
+}
+
 // mallocgc_finish: the end of an allocation whose fast path found its
-// slot x (in s; NULL for a tiny object, placed already) but which is not
-// a plain case mallocgc ends inline: the collector marks (the object is
-// black, the bytes count towards an assist), the slot needs a memset, or
-// the object's type is not the one its span's objects share. Preemption
-// disabled on entry, enabled on return; returns the object. (Six
-// arguments, so that it is reached by a tail call.)
+// slot x in s but which is not a plain case mallocgc ends inline: the
+// slot needs a memset, or the object's type is not the one its span's
+// objects share. Preemption disabled on entry, enabled on return;
+// returns the object. (Six arguments, so that it is reached by a tail
+// call.)
 static __attribute__((noinline)) void *mallocgc_finish(struct mcache *c, struct mspan *s, void *x,
 							 const struct gc_type *t, u64 size, bool noscan)
 {
 	u64 hdr = !noscan && size > HEAP_BITS_MAX_SIZE ? MALLOC_HEADER : 0;
-	if (s)
-		x = init_small(c, s, x, t, size, hdr, noscan);
-	if (__builtin_expect(heap.marking, 0) && (c->assist_bytes += size) >= ASSIST_BATCH) {
-		u64 bytes = c->assist_bytes;
-		c->assist_bytes = 0;
-		preempt_enable();
-		mallocgc_assist(bytes);
-		return x;
-	}
-	preempt_enable();
-	return x;
+	return mallocgc_end(c, init_small(s, x, t, size, hdr, noscan), size);
 }
 
 // mallocgc_miss: the fast path found no slot: end its region and take
@@ -648,13 +697,14 @@ static __attribute__((noinline)) void *mallocgc_miss(u64 size, const struct gc_t
 // free object in its alloccache word. Anything else goes to mallocgc_slow,
 // which starts over. A type's precomputed span class (sc, not 0: one
 // element of a type gc_type.spanclass describes) skips the size checks
-// and the class lookup. While the collector marks, mallocgc_finish marks
-// the object black and counts its bytes on the CPU; the thread that brings
-// the count to ASSIST_BATCH assists for all of it (Go charges each
-// goroutine; a per-CPU count keeps the fast path free of thread state).
-// Every call here is in tail position (the slow paths, mallocgc_finish,
-// preempt_enable_ret), so the inlined path saves no registers: a fifth of
-// its instructions were pushes and pops before.
+// and the class lookup. While the collector marks, the object is black by
+// its span's blackfrom (nothing to do here) and its bytes count on the
+// CPU; the thread that brings the count to ASSIST_BATCH assists for all
+// of it (Go charges each goroutine; a per-CPU count keeps the fast path
+// free of thread state). Every call here is in tail position (the slow
+// paths, mallocgc_finish, mallocgc_assist_end, preempt_enable_ret), so the
+// inlined path saves no registers: a fifth of its instructions were
+// pushes and pops before.
 static inline __attribute__((always_inline)) void *mallocgc(u64 size, const struct gc_type *t, bool noscan, u8 sc)
 {
 	bool one = sc != 0;
@@ -671,10 +721,7 @@ static inline __attribute__((always_inline)) void *mallocgc(u64 size, const stru
 		if (c->tiny && off + size <= TINY_SIZE) {
 			c->tinyoffset = off + size;
 			c->tiny_allocs++;
-			x = (void *)(c->tiny + off);
-			if (__builtin_expect(heap.marking, 0))
-				return mallocgc_finish(c, NULL, x, t, size, noscan);
-			return preempt_enable_ret(x);
+			return mallocgc_end(c, (void *)(c->tiny + off), size);
 		}
 		// A new block from the tiny class's cached word (as Go's tiny
 		// path takes one): every other 8-byte object needs one.
@@ -683,9 +730,7 @@ static inline __attribute__((always_inline)) void *mallocgc(u64 size, const stru
 		if (__builtin_expect(!v, 0))
 			return mallocgc_miss(size, t, noscan);
 		tiny_new_block(c, v, size);
-		if (__builtin_expect(heap.marking, 0))
-			return mallocgc_finish(c, s, v, t, size, noscan);	// (black: the whole block)
-		return preempt_enable_ret(v);
+		return mallocgc_end(c, v, size);
 	}
 	if (!one)
 		sc = make_spanclass(size_to_class(size + hdr), noscan);
@@ -698,14 +743,13 @@ static inline __attribute__((always_inline)) void *mallocgc(u64 size, const stru
 	// The rest (a span's first typed object, a second type, arrays,
 	// untyped objects) in mallocgc_finish.
 	bool plain = noscan || hdr || (one && s->objtype == t);
-	if (__builtin_expect(!plain, 0) || __builtin_expect(heap.marking, 0) ||
-	    __builtin_expect(s->needzero && s->elemsize > 256, 0))
+	if (__builtin_expect(!plain, 0) || __builtin_expect(s->needzero && s->elemsize > 256, 0))
 		return mallocgc_finish(c, s, x, t, size, noscan);
 	if (s->needzero)
 		zero_small(x, s->elemsize);
 	if (hdr)
 		x = set_header(x, t);
-	return preempt_enable_ret(x);
+	return mallocgc_end(c, x, size);
 }
 
 // gc_alloc_sized: a type without a precomputed span class. Out of line,
@@ -904,6 +948,37 @@ void mcache_flush_all(void)
 // mcentral.nspans) include them, so the sweep is not over until they are
 // swept too; and the collector releases them before its cycle ends, so
 // the next cycle's sweep termination finds every span on a list.
+// each_current: f on every current span of every CPU's cache. World
+// stopped.
+static void each_current(void (*f)(struct mcache *c, struct mspan *s))
+{
+	for (unsigned i = 0; i < plat_ncpus(); i++) {
+		struct mcache *c = mcaches[i];
+		u64 left[USED_WORDS];
+		memcpy(left, c->used, sizeof(left));
+		for (int sc; (sc = take_class(left)) >= 0;)
+			if (c->alloc[sc] != &emptyspan)
+				f(c, c->alloc[sc]);
+	}
+}
+
+// A span cached when marking starts: its objects from here on are new.
+static void black_begin_span(struct mcache *c, struct mspan *s)
+{
+	(void)c;
+	__atomic_store_n(&s->blackfrom, s->freeindex + 1, __ATOMIC_RELAXED);
+}
+
+void mcache_black_begin(void)
+{
+	each_current(black_begin_span);
+}
+
+void mcache_black_flush(void)
+{
+	each_current(black_flush);
+}
+
 void mcache_detach_all(void)
 {
 	for (unsigned i = 0; i < plat_ncpus(); i++) {

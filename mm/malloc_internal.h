@@ -72,6 +72,15 @@ struct mspan {
 	// Allocation state, owned by the caching CPU while cached. Objects
 	// below freeindex are all allocated; at and above it, allocbits says.
 	u32 freeindex;
+	// Black allocation, while the collector marks: 0 until the span is
+	// first allocated from in this cycle, then 1 + its freeindex at that
+	// moment (set by the caching CPU, or by the first stop for a span
+	// cached then). The slots from there up to freeindex that the last
+	// sweep left free are this cycle's new objects, black: markers treat
+	// them as marked (span_old), and their mark bits are set a word at a
+	// time when the span leaves its cache or at mark termination
+	// (mcache_black_flush). 0 again at the sweep.
+	u32 blackfrom;
 	u64 *markbits;		// the collector's marks; become allocbits at sweep
 	u64 *allocbits;		// one bit per object (1: allocated at the last sweep)
 	u64 *heapbits;		// scan spans with elemsize <= 512: pointer bits per word (see objtype)
@@ -141,7 +150,7 @@ struct mcache {
 	u64 tiny;		// current 16-byte tiny block, 0 if none
 	u64 tinyoffset;
 	u64 tiny_allocs;	// allocations served from tiny blocks
-	u64 black_bytes;	// allocated while marking (marked at once); the collector resets it
+	u64 black_bytes;	// allocated while marking (counted when their bits are set); the collector resets it
 	u64 assist_bytes;	// fast-path bytes not yet assisted for (mallocgc); reset likewise
 	// Objects counted as allocated when a span is cached (all its free
 	// objects); the unused ones are taken back when it is uncached.
@@ -308,6 +317,21 @@ static inline bool span_allocated(const struct mspan *s, u64 idx)
 	       (__atomic_load_n(&s->allocbits[idx / 64], __ATOMIC_RELAXED) >> (idx % 64) & 1);
 }
 
+// span_old: object idx of s was handed out before the collector began
+// marking (or may have been): not one of this cycle's new objects, which
+// are black (mspan.blackfrom). For markers: a stale blackfrom (0) or
+// freeindex only counts new objects as old, which marks and scans them
+// for nothing; the boundary itself never moves while the span is in use
+// this cycle, and the last sweep's allocbits stay put until the next.
+static inline bool span_old(const struct mspan *s, u64 idx)
+{
+	u32 lim = __atomic_load_n(&s->freeindex, __ATOMIC_RELAXED);
+	u32 b = __atomic_load_n(&s->blackfrom, __ATOMIC_RELAXED);
+	if (b && b - 1 < lim)
+		lim = b - 1;
+	return idx < lim || (__atomic_load_n(&s->allocbits[idx / 64], __ATOMIC_RELAXED) >> (idx % 64) & 1);
+}
+
 // span_heapbit: bit i of s's heapbits (word i of the span is a pointer,
 // in a SPAN_MIXED span). Atomic: the owning CPU may be setting a
 // neighbouring object's bits.
@@ -389,6 +413,12 @@ void mcache_flush_all(void);	// world stopped
 // thread, before its cycle ends.
 void mcache_detach_all(void);
 void mcache_release_detached(void);
+// Black allocation (struct mspan's blackfrom), world stopped:
+// mcache_black_begin when marking starts, for every CPU's current spans;
+// mcache_black_flush at mark termination sets the mark bits of what they
+// allocated since (before the marked bytes are counted).
+void mcache_black_begin(void);
+void mcache_black_flush(void);
 // mcache_unused: the free objects of class cls in the spans the caches
 // hold or have detached, all counted as allocated (world stopped).
 u64 mcache_unused(u8 cls);

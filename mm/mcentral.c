@@ -320,6 +320,7 @@ static bool sweep(struct mspan *s, bool keep)
 {
 	unsigned cls = spanclass_size(s->spanclass);
 	struct mcentral *c = &heap.central[s->spanclass];
+	s->blackfrom = 0;	// (its black objects' bits are marks by now)
 	if (cls == 0) {		// a large object: marked or freed
 		bool live = s->markbits[0] & 1;
 		if (!live && __atomic_load_n(&heap.clobberfree, __ATOMIC_RELAXED))

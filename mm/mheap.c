@@ -433,6 +433,7 @@ static void use_locked(struct mspan *s)
 	s->published = false;	// the caller sets the class fields up, then publishes
 	s->largetype = s->objtype = NULL;
 	s->allocbits = s->markbits = s->freedbits = s->heapbits = s->checkbits = NULL;
+	s->blackfrom = 0;
 	__atomic_store_n(&s->state, SPAN_INUSE, __ATOMIC_RELEASE);	// lookups read it unlocked
 	heap.pages_free -= s->npages;
 	heap.pages_inuse += s->npages;
