@@ -649,11 +649,14 @@ static __attribute__((noinline)) void mallocgc_assist(u64 bytes)
 		heap.gc->assist(bytes);
 }
 
-// mallocgc_assist_end: ends the region of an allocation that brought
-// its CPU's count of bytes allocated while marking to ASSIST_BATCH, and
-// assists for them; returns x.
-static __attribute__((noinline)) void *mallocgc_assist_end(struct mcache *c, void *x)
+// mallocgc_marking_end: mallocgc_end while the collector marks: the
+// bytes count towards an assist, made by the allocation that brings its
+// CPU's count to ASSIST_BATCH. Out of line (and reached by a tail call):
+// inlined, the count kept registers live across the fast path.
+static __attribute__((noinline)) void *mallocgc_marking_end(struct mcache *c, void *x, u64 size)
 {
+	if ((c->assist_bytes += size) < ASSIST_BATCH)
+		return preempt_enable_ret(x);
 	u64 bytes = c->assist_bytes;
 	c->assist_bytes = 0;
 	preempt_enable();
@@ -662,12 +665,11 @@ static __attribute__((noinline)) void *mallocgc_assist_end(struct mcache *c, voi
 }
 
 // mallocgc_end: ends the region of an allocation of x, `size` bytes, that
-// found its slot on the fast path. While the collector marks, the bytes
-// count towards an assist.
+// found its slot on the fast path.
 static inline __attribute__((always_inline)) void *mallocgc_end(struct mcache *c, void *x, u64 size)
 {
-	if (__builtin_expect(heap.marking, 0) && (c->assist_bytes += size) >= ASSIST_BATCH)
-		return mallocgc_assist_end(c, x);
+	if (__builtin_expect(heap.marking, 0))
+		return mallocgc_marking_end(c, x, size);
 	return preempt_enable_ret(x);
 }
 
@@ -702,7 +704,7 @@ static __attribute__((noinline)) void *mallocgc_miss(u64 size, const struct gc_t
 // CPU; the thread that brings the count to ASSIST_BATCH assists for all
 // of it (Go charges each goroutine; a per-CPU count keeps the fast path
 // free of thread state). Every call here is in tail position (the slow
-// paths, mallocgc_finish, mallocgc_assist_end, preempt_enable_ret), so the
+// paths, mallocgc_finish, mallocgc_marking_end, preempt_enable_ret), so the
 // inlined path saves no registers: a fifth of its instructions were
 // pushes and pops before.
 static inline __attribute__((always_inline)) void *mallocgc(u64 size, const struct gc_type *t, bool noscan, u8 sc)
