@@ -935,21 +935,6 @@ void mcache_flush_all(void)
 	}
 }
 
-// Mark termination used to flush every cache with the world stopped:
-// each class's spans onto its lists, under its lock, touching every span
-// struct (23 us p50 of an 80 us termination under TCG, -smp 2); moving
-// just the pointers aside still took 16 us. Now the stop swaps each
-// CPU's cache for its empty spare (mcache_detach_all), and the
-// collector's thread empties the old one once the world runs
-// (mcache_release_detached). Go defers the same work (mcache
-// prepareForSweep, on each P before it allocates again).
-//
-// Why that is safe: the detached spans are on no list and in no cache a
-// CPU allocates from, so nobody allocates from them or sweeps them until
-// they are released; the sweep's counts (heap_sweep_begin, from
-// mcentral.nspans) include them, so the sweep is not over until they are
-// swept too; and the collector releases them before its cycle ends, so
-// the next cycle's sweep termination finds every span on a list.
 // each_current: f on every current span of every CPU's cache. World
 // stopped.
 static void each_current(void (*f)(struct mcache *c, struct mspan *s))
@@ -981,6 +966,21 @@ void mcache_black_flush(void)
 	each_current(black_flush);
 }
 
+// Mark termination used to flush every cache with the world stopped:
+// each class's spans onto its lists, under its lock, touching every span
+// struct (23 us p50 of an 80 us termination under TCG, -smp 2); moving
+// just the pointers aside still took 16 us. Now the stop swaps each
+// CPU's cache for its empty spare (mcache_detach_all), and the
+// collector's thread empties the old one once the world runs
+// (mcache_release_detached). Go defers the same work (mcache
+// prepareForSweep, on each P before it allocates again).
+//
+// Why that is safe: the detached spans are on no list and in no cache a
+// CPU allocates from, so nobody allocates from them or sweeps them until
+// they are released; the sweep's counts (heap_sweep_begin, from
+// mcentral.nspans) include them, so the sweep is not over until they are
+// swept too; and the collector releases them before its cycle ends, so
+// the next cycle's sweep termination finds every span on a list.
 void mcache_detach_all(void)
 {
 	for (unsigned i = 0; i < plat_ncpus(); i++) {
