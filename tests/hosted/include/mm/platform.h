@@ -18,10 +18,14 @@
 //               thread waiting for a slot asks a holder to hand over
 //               after a 2 ms slice, or at once when an urgent thread
 //               (thread.urgent, as in the kernel) was just woken.
-//   stop-the-   stw_begin raises a flag, marks every slot, signals each
-//   world       holder that runs, and waits until all are parked (in the
-//               handler or at a region's end, registers on their stacks)
-//               or free. Parked threads run again at stw_end.
+//   stop-the-   stw_begin first waits (up to 0.5 ms, nothing stopped) until
+//   world       every running holder has just ended a region (it is
+//               allocating, so it parks at its next one), then raises a
+//               flag, marks every slot, signals each holder that runs and
+//               has not parked within 3 us, and waits until all are
+//               parked (in the handler or at a region's end, registers on
+//               their stacks) or free. Parked threads run again at
+//               stw_end.
 //   spinlocks   test-and-set locks with __atomic builtins; they disable
 //               preemption while held, as the kernel's do.
 //   memory      the heap range is one PROT_NONE, MAP_NORESERVE mapping;
@@ -91,6 +95,11 @@ struct hosted_cpu {
 	unsigned id;
 	u32 waiters;		// threads waiting for this slot in particular (atomic)
 	struct mcache *mcache;	// the heap's cache of this slot (plat_set_cpu_mcache)
+	// Regions the owner has ended (outermost preempt_enable), a counter
+	// only the owner writes (not atomically incremented: a hint): a
+	// stopper that sees it move knows the owner is allocating and will
+	// see a request at once (stw_begin).
+	u32 region_ends;
 } __attribute__((aligned(64)));
 #define HOSTED_WANT_STOP 1
 #define HOSTED_WANT_SLOT 2
@@ -174,7 +183,11 @@ static inline bool preempt_end(void)
 	int zero = 0;
 	__asm__("" : "+r"(zero));
 	hosted_preempt = zero;
-	return __builtin_expect(__atomic_load_n(&hosted_self->pending, __ATOMIC_RELAXED) != 0, 0);
+	struct hosted_cpu *c = hosted_self;
+	// (Atomic both ways, though only the owner writes: a slot's owners
+	// change, and a stopper reads it.)
+	__atomic_store_n(&c->region_ends, __atomic_load_n(&c->region_ends, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+	return __builtin_expect(__atomic_load_n(&c->pending, __ATOMIC_RELAXED) != 0, 0);
 }
 
 static inline void preempt_enable(void)
