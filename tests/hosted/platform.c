@@ -831,8 +831,7 @@ u64 stw_begin(void)
 		while (__atomic_load_n(&cpus[i].parked, __ATOMIC_RELAXED) && nanotime() - wait0 < 1000000)
 			relax(&spins);
 	}
-	if (STW_DEFER_NS)
-		stw_defer();
+	stw_defer();
 	for (;;) {
 		int zero = 0;
 		if (__atomic_compare_exchange_n(&hosted_stw_flag, &zero, 1, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
