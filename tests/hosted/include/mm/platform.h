@@ -95,10 +95,10 @@ struct hosted_cpu {
 	unsigned id;
 	u32 waiters;		// threads waiting for this slot in particular (atomic)
 	struct mcache *mcache;	// the heap's cache of this slot (plat_set_cpu_mcache)
-	// Regions the owner has ended (outermost preempt_enable), a counter
-	// only the owner writes (not atomically incremented: a hint): a
-	// stopper that sees it move knows the owner is allocating and will
-	// see a request at once (stw_begin).
+	// Regions the owner has ended (outermost preempt_enable, counted just
+	// before the end), a counter only the owner writes: a stopper that
+	// sees it move knows the owner is allocating and will see a request
+	// at once (stw_begin).
 	u32 region_ends;
 } __attribute__((aligned(64)));
 #define HOSTED_WANT_STOP 1
@@ -180,14 +180,17 @@ static inline bool preempt_end(void)
 		hosted_preempt = n - 1;
 		return false;
 	}
+	// Counted while still in the region: once the count is 0 a signal may
+	// move the thread to another slot (the fence keeps the compiler from
+	// sinking the store below the count's), and a count for a slot it no
+	// longer holds would race with the new owner's.
+	struct hosted_cpu *c = hosted_self;
+	__atomic_store_n(&c->region_ends, __atomic_load_n(&c->region_ends, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	int zero = 0;
 	__asm__("" : "+r"(zero));
 	hosted_preempt = zero;
-	struct hosted_cpu *c = hosted_self;
-	// (Atomic both ways, though only the owner writes: a slot's owners
-	// change, and a stopper reads it.)
-	__atomic_store_n(&c->region_ends, __atomic_load_n(&c->region_ends, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
-	return __builtin_expect(__atomic_load_n(&c->pending, __ATOMIC_RELAXED) != 0, 0);
+	return __builtin_expect(__atomic_load_n(&hosted_self->pending, __ATOMIC_RELAXED) != 0, 0);
 }
 
 static inline void preempt_enable(void)
