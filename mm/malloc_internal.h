@@ -307,14 +307,21 @@ static inline bool span_mark(struct mspan *s, u64 idx)
 	return !(__atomic_fetch_or(w, bit, __ATOMIC_RELAXED) & bit);
 }
 
+// span_handed_out_below: object idx of s is below lim, or was allocated
+// at the last sweep (its allocbits bit): the test span_allocated and
+// span_old make, each with its own lim.
+static inline bool span_handed_out_below(const struct mspan *s, u64 idx, u32 lim)
+{
+	return idx < lim || (__atomic_load_n(&s->allocbits[idx / 64], __ATOMIC_RELAXED) >> (idx % 64) & 1);
+}
+
 // span_allocated: object idx of s is handed out. Below freeindex every
 // object is; at and above it, allocbits says. Against the owning CPU's
 // allocations a snapshot: a stale freeindex only misses objects allocated
-// since, which are marked already while the collector marks.
+// since, which are black while the collector marks.
 static inline bool span_allocated(const struct mspan *s, u64 idx)
 {
-	return idx < __atomic_load_n(&s->freeindex, __ATOMIC_RELAXED) ||
-	       (__atomic_load_n(&s->allocbits[idx / 64], __ATOMIC_RELAXED) >> (idx % 64) & 1);
+	return span_handed_out_below(s, idx, __atomic_load_n(&s->freeindex, __ATOMIC_RELAXED));
 }
 
 // span_old: object idx of s was handed out before the collector began
@@ -329,7 +336,7 @@ static inline bool span_old(const struct mspan *s, u64 idx)
 	u32 b = __atomic_load_n(&s->blackfrom, __ATOMIC_RELAXED);
 	if (b && b - 1 < lim)
 		lim = b - 1;
-	return idx < lim || (__atomic_load_n(&s->allocbits[idx / 64], __ATOMIC_RELAXED) >> (idx % 64) & 1);
+	return span_handed_out_below(s, idx, lim);
 }
 
 // span_heapbit: bit i of s's heapbits (word i of the span is a pointer,
