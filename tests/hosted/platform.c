@@ -313,9 +313,17 @@ static void slot_acquire(struct thread *t, bool ask_now)
 			if (slot_try_take(t, &cpus[t->pinned]))
 				got = &cpus[t->pinned];
 		} else {
-			for (unsigned i = 0; i < n && !got; i++)
-				if (slot_try_take(t, &cpus[(t->last_cpu + i) % n]))
-					got = &cpus[(t->last_cpu + i) % n];
+			for (unsigned i = 0; i < n && !got; i++) {
+				struct hosted_cpu *c = &cpus[(t->last_cpu + i) % n];
+				// A slot its own pinned thread waits for is left to
+				// it. A holder that gave the slot up at that thread's
+				// request took it straight back otherwise (it runs;
+				// the waiter has yet to wake), slice after slice: a
+				// mark worker waited 25-50 ms for its CPU so, and the
+				// mark phase with it.
+				if (!__atomic_load_n(&c->waiters, __ATOMIC_RELAXED) && slot_try_take(t, c))
+					got = c;
+			}
 		}
 		if (got)
 			break;
@@ -392,6 +400,24 @@ enum block { BLOCK_WAKE, BLOCK_SLEEP, BLOCK_YIELD, BLOCK_JOIN, BLOCK_RELEASE };
 
 static void release_range(u64 va, u64 len);
 
+// yield_slot: the caller has just released c for the threads waiting:
+// waits until one of them took it, none waits any more, or a slice
+// passed. Taking a slot again at once (sched_yield returns at once when
+// the waiter's pthread has yet to wake on another core) handed c back to
+// the yielder slice after slice: the mark worker pinned to the slot of
+// binary-trees' one mutator waited 25-280 ms to run, and the whole mark
+// phase with it, while the mutator allocated black. Not inlined: the
+// caller is off its slot, its stack above its saved rsp open to a
+// collector's scan, and our locals must lie below that.
+static __attribute__((noinline)) void yield_slot(struct hosted_cpu *c)
+{
+	u64 until = nanotime() + SLICE_NS;
+	while (!__atomic_load_n(&c->owner, __ATOMIC_RELAXED) &&
+	       (__atomic_load_n(&c->waiters, __ATOMIC_RELAXED) || __atomic_load_n(&any_waiters, __ATOMIC_RELAXED)) &&
+	       nanotime() < until)
+		sched_yield();
+}
+
 // thread_block: gives the slot up, blocks as `how` says, takes a slot
 // again. The same spill as park: while off, t's stack above rsp holds
 // everything it could hold in registers.
@@ -404,6 +430,7 @@ static __attribute__((noinline)) void thread_block(struct thread *t, enum block 
 	t->rsp = stack_pointer();
 	// Release: a collector that holds t sees its stack.
 	__atomic_store_n(&t->off, THREAD_OFF, __ATOMIC_RELEASE);
+	struct hosted_cpu *c = hosted_self;
 	slot_release();
 	switch (how) {
 	case BLOCK_WAKE:
@@ -417,7 +444,7 @@ static __attribute__((noinline)) void thread_block(struct thread *t, enum block 
 		break;
 	}
 	case BLOCK_YIELD:
-		sched_yield();
+		yield_slot(c);
 		break;
 	case BLOCK_JOIN:
 		if (pthread_join((pthread_t)((struct thread *)arg)->pthread, NULL) != 0)
