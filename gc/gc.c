@@ -78,12 +78,12 @@
 // 25% of the CPUs, plus assists) ends near the goal. The thread whose
 // allocation crosses the trigger starts the cycle, as Go's gcStart runs
 // on the goroutine that crossed it; others that cross it meanwhile wait
-// until the cycle marks. Assists: each byte
-// a thread allocates while marking costs it ratio bytes of scan work,
-// ratio = the scan work still expected / the bytes left to the goal,
-// revised after every chunk of mark work; fast-path allocations are
-// charged per CPU, 4 KiB at a time, to the thread that completes the
-// batch (mm/malloc.c). A thread pays with its own work, the workers'
+// until the cycle marks. Assists: each byte a thread allocates while
+// marking costs it ratio bytes of scan work, ratio = the scan work still
+// expected / the bytes left to the goal, computed at each assist (the
+// work done is summed after every chunk of mark work); fast-path
+// allocations are charged per CPU, 4 KiB at a time, to the thread that
+// completes the batch (mm/malloc.c). A thread pays with its own work, the workers'
 // surplus (credit), or by waiting for credit. The CPU limiter turns
 // assists off while GC has used more than 50% of all CPUs over the last
 // 200 ms x CPUs of GC time.
@@ -135,7 +135,7 @@ static struct {
 	// Pacer and per-cycle accounting.
 	u64 scan_expect;	// scan work this cycle is expected to take (bytes)
 	i64 bg_credit;		// scan work the workers did that assists may take (atomic)
-	u64 assist_ratio;	// scan work per allocated byte (x1024), revised per chunk (atomic)
+	u64 scan_done;		// every CPU's scan work this cycle, summed per chunk (atomic)
 	struct waitq assist_wq;	// assists with debt and nothing to do wait for credit
 	u32 assist_waiting;	// threads on assist_wq (gc.lock)
 	u64 last_scan_work;
@@ -373,7 +373,7 @@ static unsigned worker_share(unsigned cpu)
 	return (n * UTILIZATION_PERCENT - dedicated * 100) / (n - dedicated);
 }
 
-static void revise_assist_ratio(void);	// assists, below
+static void sum_scan_work(void);	// assists, below
 
 static void mark_worker(void *arg)
 {
@@ -397,7 +397,7 @@ static void mark_worker(void *arg)
 			u64 d = nanotime() - c0;
 			mine += d;
 			__atomic_fetch_add(&gc.bg_credit, (i64)did, __ATOMIC_RELAXED);
-			revise_assist_ratio();
+			sum_scan_work();
 			wake_assists();
 			if (idle) {	// idle marking is free: not GC's share of the CPUs
 				__atomic_fetch_add(&gc.idle_ns, d, __ATOMIC_RELAXED);
@@ -427,14 +427,17 @@ static void mark_worker(void *arg)
 // left to the goal. Past the goal the worst case is expected (the whole
 // heap may need scanning) against the hard goal, 10% further: an
 // allocating thread then does, or waits for, nearly all remaining work.
+// Computed at every assist from the heap's size now, as Go revises at
+// each change of heapLive. A ratio revised only after chunks of mark
+// work went stale whenever nobody marked: binary-trees' one mutator,
+// its CPU's worker waiting to run, allocated past the goal at the ratio
+// of the last chunk, near 0 with the work all but done.
 static u64 assist_ratio(void)
 {
-	u64 done = 0;
-	for (unsigned i = 0; i < plat_ncpus(); i++)
-		done += __atomic_load_n(&gcws[i].scan_work, __ATOMIC_RELAXED);
-	// next_gc changes under gc.lock (a new limit or GOGC) while workers
-	// and assists revise without it; scan_expect is set with the world
-	// stopped, before any of them runs.
+	u64 done = __atomic_load_n(&gc.scan_done, __ATOMIC_RELAXED);
+	// next_gc changes under gc.lock (a new limit or GOGC) while assists
+	// read it without; scan_expect is set with the world stopped, before
+	// any of them runs.
 	u64 live = __atomic_load_n(&heap.live, __ATOMIC_RELAXED), goal = __atomic_load_n(&gc.next_gc, __ATOMIC_RELAXED);
 	u64 expect = gc.scan_expect;
 	if (live >= goal) {
@@ -446,13 +449,15 @@ static u64 assist_ratio(void)
 	return rest * 1024 / runway;
 }
 
-// revise_assist_ratio: recomputes the ratio assists charge, at the start
-// of mark and after every chunk of mark work (Go's revise): summing every
-// CPU's scan work on each allocation cost allocating threads 10% of their
-// time in cache misses on the other CPUs' counters.
-static void revise_assist_ratio(void)
+// sum_scan_work: gc.scan_done, after every chunk of mark work: summing
+// every CPU's counter at each assist instead cost allocating threads 10%
+// of their time in cache misses on the other CPUs' counters.
+static void sum_scan_work(void)
 {
-	__atomic_store_n(&gc.assist_ratio, assist_ratio(), __ATOMIC_RELAXED);
+	u64 done = 0;
+	for (unsigned i = 0; i < plat_ncpus(); i++)
+		done += __atomic_load_n(&gcws[i].scan_work, __ATOMIC_RELAXED);
+	__atomic_store_n(&gc.scan_done, done, __ATOMIC_RELAXED);
 }
 
 // take_credit: pays debt from what the workers scanned beyond their own
@@ -481,7 +486,7 @@ static void gc_assist(u64 bytes)
 		t->gc_assist_cycle = gc_cycle;
 		t->gc_assist_debt = 0;
 	}
-	t->gc_assist_debt += (i64)(bytes * __atomic_load_n(&gc.assist_ratio, __ATOMIC_RELAXED) / 1024);
+	t->gc_assist_debt += (i64)(bytes * assist_ratio() / 1024);
 	if (t->gc_assist_debt < (i64)(16 << 10))
 		return;		// pay in chunks
 	bool counted = false;
@@ -502,7 +507,7 @@ static void gc_assist(u64 bytes)
 		add_gc_cpu(d);
 		if (did) {
 			t->gc_assist_debt -= (i64)did;
-			revise_assist_ratio();
+			sum_scan_work();
 			continue;
 		}
 		// Nothing grey here: wait for the workers' credit or the end of mark.
@@ -616,7 +621,7 @@ static void sweep_termination(struct cycle *c)
 	// time, the whole heap); no credit yet.
 	gc.scan_expect = MAX(gc.last_scan_work, gc.num_gc ? 64ul << 10 : c->heap0);
 	gc.bg_credit = 0;
-	revise_assist_ratio();
+	gc.scan_done = 0;
 	gc.worker_ns = gc.assist_ns = gc.idle_ns = 0;
 	specials_cycle_start();
 	heap.marking = 1;
