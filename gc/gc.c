@@ -389,19 +389,19 @@ static void mark_worker(void *arg)
 		__atomic_store_n(&gc.nidle, gc.nidle - 1, __ATOMIC_RELAXED);
 		spin_unlock_irqrestore(&gc.lock, f);
 
-		u64 t0 = nanotime(), mine = 0;
+		u64 t0 = nanotime(), mine = 0;	// mine: time marking on a CPU others wanted
 		while (__atomic_load_n(&gc.mark_on, __ATOMIC_ACQUIRE)) {
 			u64 c0 = nanotime();
 			bool idle = !sched_runnable(cpu);	// nobody else wanted this CPU
 			u64 did = mark_some(WORKER_CHUNK);
 			u64 d = nanotime() - c0;
-			mine += d;
 			__atomic_fetch_add(&gc.bg_credit, (i64)did, __ATOMIC_RELAXED);
 			sum_scan_work();
 			wake_assists();
 			if (idle) {	// idle marking is free: not GC's share of the CPUs
 				__atomic_fetch_add(&gc.idle_ns, d, __ATOMIC_RELAXED);
 			} else {
+				mine += d;
 				__atomic_fetch_add(&gc.worker_ns, d, __ATOMIC_RELAXED);
 				add_gc_cpu(d);
 			}
@@ -410,7 +410,10 @@ static void mark_worker(void *arg)
 				break;
 			// Over its share with other threads waiting for the CPU:
 			// sleep until back at it (at least a tick). An otherwise
-			// idle CPU marks on.
+			// idle CPU marks on, and that time is no part of the
+			// share: counted, it put a worker that had marked an idle
+			// CPU for 12 ms to sleep for 33 ms as soon as a thread
+			// wanted the CPU, with the cycle's work unfinished.
 			u64 elapsed = nanotime() - t0, share = worker_share(cpu);
 			if (sched_runnable(cpu) && mine * 100 > elapsed * share)
 				thread_sleep(share ? MAX(mine * 100 / share - elapsed, 1000000ul) : 1000000ul);
