@@ -11,6 +11,8 @@ any round (Tricolor: its log of stops; Go: GODEBUG=gctrace=1, the two STW
 phases of each cycle; Boehm: the world-stopped interval of each
 collection; the malloc peers stop nothing), and the peer's time over
 Tricolor's, taken round by round (the pair ran together), then the median.
+The mark workloads time one full collection of a 256 MiB graph, so only
+the collected programs run them.
 
 With --kernel KERNEL, a second block runs the in-kernel counterparts under
 QEMU (the harness's bench command, -smp 2): labelled "kernel under TCG
@@ -46,9 +48,17 @@ WORKLOADS = [
     ('churn 64 B, 2 threads', ['churn', '64', '2']),
     ('ring K=1000', ['ring', '1000']),
     ('ring K=1000000', ['ring', '1000000']),
+    ('mark 256 MiB, chain', ['mark', 'chain']),
+    ('mark 256 MiB, random', ['mark', 'random']),
 ]
 
 PROGRAMS = ['tricolor', 'go', 'boehm', 'glibc', 'jemalloc', 'mimalloc']
+# Workloads that time a collection: only the collected programs run them.
+COLLECTED = ['tricolor', 'go', 'boehm']
+
+
+def programs_for(args: list[str]) -> list[str]:
+    return COLLECTED if args[0] == 'mark' else PROGRAMS
 TIMEOUT_S = 300
 
 # gc 12 @0.123s 4%: 0.011+1.2+0.020 ms clock, ...: STW 1 + mark + STW 2
@@ -149,14 +159,14 @@ def host_table(bindir: Path, rounds: int, only: str) -> None:
     runs: dict[tuple[str, str], list[Run]] = {}
     for r in range(rounds):
         for wname, args in work:
-            for pname in PROGRAMS:     # Tricolor first: each pair back to back
+            for pname in programs_for(args):   # Tricolor first: each pair back to back
                 print(f'# round {r + 1}/{rounds}: {wname}: {pname}', file=sys.stderr, flush=True)
                 runs.setdefault((wname, pname), []).append(run_once(progs[pname], args))
     print(f'{"workload":<28} {"program":<9} {"median":>9} {"min-max":>19} {"peak RSS":>9} '
           f'{"max STW":>8} {"x Tricolor":>10}')
-    for wname, _ in work:
+    for wname, wargs in work:
         base = runs[(wname, 'tricolor')]
-        for pname in PROGRAMS:
+        for pname in programs_for(wargs):
             rs = runs[(wname, pname)]
             times = [x.time_ns for x in rs]
             ratio = statistics.median(x.time_ns / b.time_ns for x, b in zip(rs, base))

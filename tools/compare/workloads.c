@@ -14,6 +14,8 @@
 //	workloads gcbench                      Ellis, Kovac and Boehm's GCBench
 //	workloads churn SIZE THREADS           allocate and drop SIZE-byte objects
 //	workloads ring K                       K live 64-byte objects, replaced one at a time
+//	workloads mark chain|random            one full collection of 256 MiB of 64-byte
+//	                                       all-pointer nodes (collected peers only)
 //
 // Prints, for the timed workload only (setup and teardown excluded):
 //	time_ns N
@@ -425,6 +427,90 @@ static void ring(uint64_t k)
 	printf("time_ns %lu\n", t);
 }
 
+// ---- mark: a full collection of a pointer-dense heap
+//
+// MARK_HEAP of 64-byte nodes, every word a pointer, in a shuffled order:
+// in "chain" node i of that order refers to nodes i+1 .. i+8 (the graph of
+// the in-kernel BenchmarkMarkRate: marking chases pointers across the
+// whole heap, at most a few nodes of it grey at a time, so one CPU does
+// most of it); in "random" each word refers to a random node (wide: every
+// CPU can mark). The graph is built with the collector held off; the
+// time is that of MARK_CYCLES forced full collections after a first one,
+// divided by MARK_CYCLES.
+
+#define MARK_HEAP (256ul << 20)
+#define MARK_CYCLES 2
+
+struct mnode {
+	struct mnode *p[8];
+};
+
+#if defined(PEER_TRICOLOR)
+GC_TYPE(mnode_type, struct mnode, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
+GC_ROOT(static struct mnode *mark_root);
+#define GC_OFF() gc_disable()
+#define GC_ON() gc_enable()
+#define GC_FULL() gc_collect()
+#elif defined(PEER_BOEHM)
+static struct mnode *mark_root;	// in the data segment, which Boehm scans
+#define GC_OFF() GC_disable()
+#define GC_ON() GC_enable()
+#define GC_FULL() GC_gcollect()
+#endif
+
+static uint64_t xorshift(uint64_t *x)
+{
+	*x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+	return *x;
+}
+
+static void mark(const char *shape)
+{
+#if defined(PEER_TRICOLOR) || defined(PEER_BOEHM)
+	int wide = !strcmp(shape, "random");
+	if (!wide && strcmp(shape, "chain"))
+		die("mark: chain or random");
+	uint64_t n = MARK_HEAP / sizeof(struct mnode), seed = 88172645463325252ull;
+	struct mnode **v = malloc(n * sizeof(*v));	// not scanned: collection is off
+	if (!v)
+		die("out of memory");
+	GC_OFF();
+	for (uint64_t i = 0; i < n; i++)
+		if (!(v[i] = NEW(mnode)))
+			die("out of memory");
+	for (uint64_t i = n - 1; i > 0; i--) {	// Fisher-Yates
+		uint64_t j = xorshift(&seed) % (i + 1);
+		struct mnode *x = v[i];
+		v[i] = v[j];
+		v[j] = x;
+	}
+	for (uint64_t i = 0; i < n; i++)
+		for (unsigned k = 0; k < 8; k++)
+			SET(v[i]->p[k], v[wide && k ? xorshift(&seed) % n : (i + 1 + k) % n]);
+	SET(mark_root, v[0]);	// p[0] links every node in one cycle: all reachable
+	free(v);
+	GC_ON();
+	GC_FULL();
+	pauses_begin();
+	uint64_t t0 = now_ns();
+	for (int i = 0; i < MARK_CYCLES; i++)
+		GC_FULL();
+	uint64_t t = now_ns() - t0;
+	pauses_end();
+	uint64_t len = 0;
+	const struct mnode *x = mark_root;
+	do
+		x = x->p[0], len++;
+	while (x != mark_root && len <= n);
+	if (len != n)
+		die("mark: the graph changed");
+	printf("time_ns %lu\n", t / MARK_CYCLES);
+#else
+	(void)shape;
+	die("mark: only the collected peers");
+#endif
+}
+
 // ---- main
 
 static long peak_rss_kib(void)
@@ -455,12 +541,14 @@ int main(int argc, char **argv)
 	GC_set_on_collection_event(on_event);
 #endif
 	if (argc < 2)
-		die("usage: workloads binary-trees DEPTH THREADS | gcbench | churn SIZE THREADS | ring K");
+		die("usage: workloads binary-trees DEPTH THREADS | gcbench | churn SIZE THREADS | ring K | mark chain|random");
 	const char *w = argv[1];
 	uint64_t a = argc > 2 ? strtoull(argv[2], NULL, 10) : 0, b = argc > 3 ? strtoull(argv[3], NULL, 10) : 1;
 	if (b < 1 || b > 8)
 		die("1 to 8 threads");
-	if (!strcmp(w, "ring")) {
+	if (!strcmp(w, "mark") && argc > 2) {
+		mark(argv[2]);
+	} else if (!strcmp(w, "ring")) {
 		if (a < 1)
 			die("ring: K >= 1");
 		ring(a);

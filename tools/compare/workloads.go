@@ -5,13 +5,14 @@
 // on the other side. The STW pauses come from GODEBUG=gctrace=1, which
 // compare.py parses (max_pause_ns is -1 here).
 //
-//	workloads binary-trees DEPTH THREADS | gcbench | churn SIZE THREADS | ring K
+//	workloads binary-trees DEPTH THREADS | gcbench | churn SIZE THREADS | ring K | mark chain|random
 package main
 
 import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -180,6 +181,74 @@ func ring(k int) time.Duration {
 	return t
 }
 
+// mark: workloads.c's mark, the same graph (a global root; the table is
+// dropped before the collections, as workloads.c frees its own).
+const (
+	markHeap   = 256 << 20
+	markCycles = 2
+)
+
+type mnode struct{ p [8]*mnode }
+
+var markRoot *mnode
+
+func xorshift(x *uint64) uint64 {
+	*x ^= *x << 13
+	*x ^= *x >> 7
+	*x ^= *x << 17
+	return *x
+}
+
+func mark(shape string) (time.Duration, uint32) {
+	wide := shape == "random"
+	if !wide && shape != "chain" {
+		die("mark: chain or random")
+	}
+	n := uint64(markHeap / 64)
+	seed := uint64(88172645463325252)
+	old := debug.SetGCPercent(-1) // the collector held off while building
+	v := make([]*mnode, n)
+	for i := range v {
+		v[i] = new(mnode)
+	}
+	for i := n - 1; i > 0; i-- {
+		j := xorshift(&seed) % (i + 1)
+		v[i], v[j] = v[j], v[i]
+	}
+	for i := uint64(0); i < n; i++ {
+		for k := uint64(0); k < 8; k++ {
+			if wide && k > 0 {
+				v[i].p[k] = v[xorshift(&seed)%n]
+			} else {
+				v[i].p[k] = v[(i+1+k)%n]
+			}
+		}
+	}
+	markRoot = v[0]
+	v = nil
+	debug.SetGCPercent(old)
+	runtime.GC()
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	t0 := time.Now()
+	for i := 0; i < markCycles; i++ {
+		runtime.GC()
+	}
+	t := time.Since(t0)
+	runtime.ReadMemStats(&ms1)
+	length, x := uint64(0), markRoot
+	for {
+		x, length = x.p[0], length+1
+		if x == markRoot || length > n {
+			break
+		}
+	}
+	if length != n {
+		die("mark: the graph changed")
+	}
+	return t / markCycles, ms1.NumGC - ms0.NumGC
+}
+
 // peakRSSKiB: VmHWM, as workloads.c reports it.
 func peakRSSKiB() int {
 	b, err := os.ReadFile("/proc/self/status")
@@ -212,7 +281,13 @@ func arg(i int, def int) int {
 
 func main() {
 	if len(os.Args) < 2 {
-		die("usage: workloads binary-trees DEPTH THREADS | gcbench | churn SIZE THREADS | ring K")
+		die("usage: workloads binary-trees DEPTH THREADS | gcbench | churn SIZE THREADS | ring K | mark chain|random")
+	}
+	if os.Args[1] == "mark" && len(os.Args) > 2 {
+		t, cycles := mark(os.Args[2])
+		fmt.Printf("time_ns %d\nmax_pause_ns -1\ngc_cycles %d\npeak_rss_kib %d\n", t.Nanoseconds(), cycles,
+			peakRSSKiB())
+		return
 	}
 	a, b := arg(2, 0), arg(3, 1)
 	if b < 1 || b > 8 {
