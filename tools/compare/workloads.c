@@ -458,11 +458,13 @@ static struct mnode *mark_root;	// in the data segment, which Boehm scans
 #define GC_FULL() GC_gcollect()
 #endif
 
+#if defined(PEER_TRICOLOR) || defined(PEER_BOEHM)
 static uint64_t xorshift(uint64_t *x)
 {
 	*x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
 	return *x;
 }
+#endif
 
 static void mark(const char *shape)
 {
