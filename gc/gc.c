@@ -83,10 +83,10 @@
 // expected / the bytes left to the goal, computed at each assist (the
 // work done is summed after every chunk of mark work); fast-path
 // allocations are charged per CPU, 4 KiB at a time, to the thread that
-// completes the batch (mm/malloc.c). A thread pays with its own work, the workers'
-// surplus (credit), or by waiting for credit. The CPU limiter turns
-// assists off while GC has used more than 50% of all CPUs over the last
-// 200 ms x CPUs of GC time.
+// completes the batch (mm/malloc.c). A thread pays with its own work,
+// the workers' surplus (credit), or by waiting for credit. The CPU
+// limiter turns assists off while GC has used more than 50% of all CPUs
+// over the last 200 ms x CPUs of GC time.
 
 #include "gc/gc_internal.h"
 #include "kernel/cmdline.h"

@@ -286,6 +286,10 @@ static bool slot_try_take(struct thread *t, struct hosted_cpu *c)
 	    !__atomic_compare_exchange_n(&c->owner, &none, t, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return false;
 	__atomic_store_n(&c->owner_tid, t->os_tid, __ATOMIC_RELAXED);
+	// After the owner: a yielder that sees takes move sees the owner.
+	__atomic_add_fetch(&c->takes, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&c->yielder, __ATOMIC_SEQ_CST))
+		futex_wake_all(&c->takes);
 	return true;
 }
 
@@ -313,17 +317,9 @@ static void slot_acquire(struct thread *t, bool ask_now)
 			if (slot_try_take(t, &cpus[t->pinned]))
 				got = &cpus[t->pinned];
 		} else {
-			for (unsigned i = 0; i < n && !got; i++) {
-				struct hosted_cpu *c = &cpus[(t->last_cpu + i) % n];
-				// A slot its own pinned thread waits for is left to
-				// it. A holder that gave the slot up at that thread's
-				// request took it straight back otherwise (it runs;
-				// the waiter has yet to wake), slice after slice: a
-				// mark worker waited 25-50 ms for its CPU so, and the
-				// mark phase with it.
-				if (!__atomic_load_n(&c->waiters, __ATOMIC_RELAXED) && slot_try_take(t, c))
-					got = c;
-			}
+			for (unsigned i = 0; i < n && !got; i++)
+				if (slot_try_take(t, &cpus[(t->last_cpu + i) % n]))
+					got = &cpus[(t->last_cpu + i) % n];
 		}
 		if (got)
 			break;
@@ -401,21 +397,31 @@ enum block { BLOCK_WAKE, BLOCK_SLEEP, BLOCK_YIELD, BLOCK_JOIN, BLOCK_RELEASE };
 static void release_range(u64 va, u64 len);
 
 // yield_slot: the caller has just released c for the threads waiting:
-// waits until one of them took it, none waits any more, or a slice
+// sleeps until one of them took it, none waits any more, or a slice
 // passed. Taking a slot again at once (sched_yield returns at once when
 // the waiter's pthread has yet to wake on another core) handed c back to
 // the yielder slice after slice: the mark worker pinned to the slot of
 // binary-trees' one mutator waited 25-280 ms to run, and the whole mark
-// phase with it, while the mutator allocated black. Not inlined: the
-// caller is off its slot, its stack above its saved rsp open to a
-// collector's scan, and our locals must lie below that.
+// phase with it, while the mutator allocated black. Sleeping, not
+// spinning: a spinning yielder kept the host core the waiter needed
+// (binary-trees on 2 slots spent 0.5-0.9 s of its 2.4 spinning so, 150
+// waits a run lasting the whole slice). Not inlined: the caller is off
+// its slot, its stack above its saved rsp open to a collector's scan,
+// and our locals must lie below that.
 static __attribute__((noinline)) void yield_slot(struct hosted_cpu *c)
 {
 	u64 until = nanotime() + SLICE_NS;
-	while (!__atomic_load_n(&c->owner, __ATOMIC_RELAXED) &&
-	       (__atomic_load_n(&c->waiters, __ATOMIC_RELAXED) || __atomic_load_n(&any_waiters, __ATOMIC_RELAXED)) &&
-	       nanotime() < until)
-		sched_yield();
+	// Seq-cst: Dekker with slot_try_take's increment and load of it.
+	__atomic_add_fetch(&c->yielder, 1, __ATOMIC_SEQ_CST);
+	for (;;) {
+		int seq = __atomic_load_n(&c->takes, __ATOMIC_SEQ_CST);
+		u64 now = nanotime();
+		if (__atomic_load_n(&c->owner, __ATOMIC_RELAXED) || now >= until ||
+		    !(__atomic_load_n(&c->waiters, __ATOMIC_RELAXED) || __atomic_load_n(&any_waiters, __ATOMIC_RELAXED)))
+			break;
+		futex_wait(&c->takes, seq, until - now);
+	}
+	__atomic_sub_fetch(&c->yielder, 1, __ATOMIC_RELAXED);
 }
 
 // thread_block: gives the slot up, blocks as `how` says, takes a slot

@@ -94,6 +94,10 @@ struct hosted_cpu {
 	int owner_tid;		// the owner's kernel thread id, for tgkill
 	unsigned id;
 	u32 waiters;		// threads waiting for this slot in particular (atomic)
+	// Moves at every take of the slot, a futex word for a holder that
+	// gave the slot up on request (yield_slot: seq-cst, with `yielder`).
+	int takes;
+	int yielder;		// such holders sleeping on `takes` (atomic)
 	struct mcache *mcache;	// the heap's cache of this slot (plat_set_cpu_mcache)
 	// Regions the owner has ended (outermost preempt_enable, counted just
 	// before the end), a counter only the owner writes: a stopper that
