@@ -432,11 +432,13 @@ static void ring(uint64_t k)
 // MARK_HEAP of 64-byte nodes, every word a pointer, in a shuffled order:
 // in "chain" node i of that order refers to nodes i+1 .. i+8 (the graph of
 // the in-kernel BenchmarkMarkRate: marking chases pointers across the
-// whole heap, at most a few nodes of it grey at a time, so one CPU does
-// most of it); in "random" each word refers to a random node (wide: every
-// CPU can mark). The graph is built with the collector held off; the
-// time is that of MARK_CYCLES forced full collections after a first one,
-// divided by MARK_CYCLES.
+// whole heap, and Tricolor's marker keeps only a window of the chain
+// grey, so one CPU does nearly all of it: docs/PERFORMANCE.md); in
+// "random" the first word still refers to node i+1 (so every node is
+// reachable) and the other seven to random nodes (wide: every CPU can
+// mark). The graph is built with the collector held off; the time is
+// that of MARK_CYCLES forced full collections after a first one, divided
+// by MARK_CYCLES.
 
 #define MARK_HEAP (256ul << 20)
 #define MARK_CYCLES 2
