@@ -416,8 +416,7 @@ static __attribute__((noinline)) void yield_slot(struct hosted_cpu *c)
 	for (;;) {
 		int seq = __atomic_load_n(&c->takes, __ATOMIC_SEQ_CST);
 		u64 now = nanotime();
-		if (__atomic_load_n(&c->owner, __ATOMIC_RELAXED) || now >= until ||
-		    !(__atomic_load_n(&c->waiters, __ATOMIC_RELAXED) || __atomic_load_n(&any_waiters, __ATOMIC_RELAXED)))
+		if (__atomic_load_n(&c->owner, __ATOMIC_RELAXED) || now >= until || !sched_runnable(c->id))
 			break;
 		futex_wait(&c->takes, seq, until - now);
 	}
@@ -487,7 +486,7 @@ void hosted_preempt_point(void)
 			park(t, c);
 		} else if (p & HOSTED_WANT_SLOT) {
 			__atomic_fetch_and(&c->pending, ~HOSTED_WANT_SLOT, __ATOMIC_RELAXED);
-			if (__atomic_load_n(&c->waiters, __ATOMIC_RELAXED) || __atomic_load_n(&any_waiters, __ATOMIC_RELAXED))
+			if (sched_runnable(c->id))
 				thread_block(t, BLOCK_YIELD, 0);
 		} else {
 			break;
@@ -661,8 +660,7 @@ void thread_join(struct thread *t)
 void thread_yield(void)
 {
 	struct hosted_cpu *c = hosted_self;
-	if (c && hosted_preempt == 0 &&
-	    (__atomic_load_n(&c->waiters, __ATOMIC_RELAXED) || __atomic_load_n(&any_waiters, __ATOMIC_RELAXED)))
+	if (c && hosted_preempt == 0 && sched_runnable(c->id))
 		thread_block(self_thread, BLOCK_YIELD, 0);
 	else
 		sched_yield();
