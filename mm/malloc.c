@@ -142,21 +142,26 @@ const char *gc_alloc_error(void)
 static inline u32 take_free(struct mspan *s, u64 cache)
 {
 	u32 idx = s->cachebase + (u32)__builtin_ctzll(cache);
-	s->alloccache = cache & (cache - 1);
-	// Atomic (a plain store on x86): the collector and lookups read it
-	// while we allocate (span_allocated).
+	// Atomic (plain stores on x86): statistics read the word while we
+	// allocate (span_nalloc), the collector and lookups freeindex
+	// (span_allocated).
+	__atomic_store_n(&s->alloccache, cache & (cache - 1), __ATOMIC_RELAXED);
 	__atomic_store_n(&s->freeindex, idx + 1, __ATOMIC_RELAXED);
 	return idx;
+}
+
+// take_fast: the lowest free object of s's alloccache word cache (not 0;
+// counted in alloccount already).
+static inline void *take_fast(struct mspan *s, u64 cache)
+{
+	u32 idx = take_free(s, cache);
+	return (void *)(s->base + (u64)idx * s->elemsize);
 }
 
 static inline void *next_free_fast(struct mspan *s)
 {
 	u64 cache = s->alloccache;
-	if (!cache)
-		return NULL;
-	u32 idx = take_free(s, cache);
-	s->alloccount++;
-	return (void *)(s->base + (u64)idx * s->elemsize);
+	return cache ? take_fast(s, cache) : NULL;
 }
 
 // next_free_index: the next free object at or after freeindex, loading
@@ -272,6 +277,9 @@ static struct mspan *mcache_detach(struct mcache *c, u8 sc, bool live)
 		return NULL;
 	if (__builtin_expect(heap.marking, 0))
 		black_flush(c, s);
+	// Its free objects leave the count. (Atomic: span_nalloc's readers.)
+	__atomic_store_n(&s->alloccount, span_nalloc(s), __ATOMIC_RELAXED);
+	__atomic_store_n(&s->alloccache, 0, __ATOMIC_RELAXED);
 	u32 unused = s->nelems - s->alloccount;	// 0 for a span given back full
 	c->small_alloc_count[spanclass_size(sc)] -= unused;
 	if (live)
@@ -309,7 +317,7 @@ static struct mspan *mcache_refill(struct mcache *c, u8 sc, const char **why)
 	struct mspan *s = mcentral_cache_span(&heap.central[sc], &c->spare[sc], why);
 	if (!s)
 		return NULL;
-	u32 unused = s->nelems - s->alloccount;
+	u32 unused = s->nelems - span_nalloc(s);
 	c->small_alloc_count[spanclass_size(sc)] += unused;
 	mcache_add_live(c, (i64)unused * s->elemsize);
 	c->alloc[sc] = s;
@@ -331,7 +339,6 @@ static __attribute__((noinline)) void *next_free_slow(struct mcache *c, u8 sc, s
 			return NULL;
 		idx = next_free_index(s);
 	}
-	s->alloccount++;
 	*sp = s;
 	return (void *)(s->base + (u64)idx * s->elemsize);
 }
@@ -596,6 +603,16 @@ static void *mallocgc_once(u64 size, const struct gc_type *t, bool noscan)
 	return x ? x : (void *)fail(why);
 }
 
+// small_class: size_to_class for 0 < size <= MAX_SMALL_SIZE, with a
+// branch the common sizes predict (gcc made the two table lookups one
+// select, computing both indexes on every allocation).
+static inline unsigned small_class(u64 size)
+{
+	if (__builtin_expect(size <= SMALL_SIZE_MAX, 1))
+		return size_to_class8[(size + SMALL_SIZE_DIV - 1) / SMALL_SIZE_DIV];
+	return size_to_class128[(size - SMALL_SIZE_MAX + LARGE_SIZE_DIV - 1) / LARGE_SIZE_DIV];
+}
+
 // mallocgc_slow: every path, then the collector's part: a thread that
 // allocates while marking is on assists; crossing the trigger starts a
 // cycle. When memory runs out (and the caller can wait for the TLB
@@ -728,18 +745,20 @@ static inline __attribute__((always_inline)) void *mallocgc(u64 size, const stru
 		// A new block from the tiny class's cached word (as Go's tiny
 		// path takes one): every other 8-byte object needs one.
 		struct mspan *s = c->alloc[TINY_SPANCLASS];
-		u64 *v = next_free_fast(s);
-		if (__builtin_expect(!v, 0))
+		u64 cache = s->alloccache;
+		if (__builtin_expect(!cache, 0))
 			return mallocgc_miss(size, t, noscan);
+		u64 *v = take_fast(s, cache);
 		tiny_new_block(c, v, size);
 		return mallocgc_end(c, v, size);
 	}
 	if (!one)
-		sc = make_spanclass(size_to_class(size + hdr), noscan);
+		sc = make_spanclass(small_class(size + hdr), noscan);
 	struct mspan *s = c->alloc[sc];
-	x = next_free_fast(s);
-	if (__builtin_expect(!x, 0))
+	u64 cache = s->alloccache;
+	if (__builtin_expect(!cache, 0))
 		return mallocgc_miss(size, t, noscan);
+	x = take_fast(s, cache);
 	// Inline: pointer-free, a type header, or one element of the type
 	// all the span's objects have (struct mspan's objtype), and no memset.
 	// The rest (a span's first typed object, a second type, arrays,
@@ -1053,8 +1072,8 @@ u64 mcache_unused(u8 cls)
 		for (int noscan = 0; noscan < 2; noscan++) {
 			u8 sc = make_spanclass(cls, noscan);
 			const struct mspan *s = mcaches[cpu]->alloc[sc], *t = mcache_spare[cpu]->alloc[sc];
-			n += s->nelems - s->alloccount;	// (0 for emptyspan)
-			n += t->nelems - t->alloccount;
+			n += s->nelems - span_nalloc(s);	// (0 for emptyspan)
+			n += t->nelems - span_nalloc(t);
 		}
 	return n;
 }

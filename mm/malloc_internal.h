@@ -94,7 +94,7 @@ struct mspan {
 	// successive allocations do not wait on each other's stores of it.
 	u64 alloccache;
 	u32 cachebase;		// a multiple of 64
-	u32 alloccount;		// allocated objects
+	u32 alloccount;		// allocated objects, and those of alloccache (span_nalloc)
 	u32 bitwords;		// words in each of allocbits/markbits/freedbits
 	u32 sweepgen;		// heap.sweepgen when last swept
 	u64 *freedbits;		// test-only frees since the last test collection (NULL until heap_test_free)
@@ -288,13 +288,25 @@ static inline void span_publish(struct mspan *s) { __atomic_store_n(&s->publishe
 static inline bool span_usable(const struct mspan *s) { return __atomic_load_n(&s->published, __ATOMIC_ACQUIRE); }
 
 // popcount64: set bits of x (the kernel is built without the popcnt
-// instruction; a set bit costs one iteration).
+// instruction): sums of bits in pairs, nibbles, bytes, then the bytes
+// added up by one multiply. A loop per set bit cost up to 64 steps for
+// each word of a fresh span's free objects (span_refill_cache).
 static inline u32 popcount64(u64 x)
 {
-	u32 n = 0;
-	for (; x; x &= x - 1)
-		n++;
-	return n;
+	x -= (x >> 1) & 0x5555555555555555ull;
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (u32)((x * 0x0101010101010101ull) >> 56);
+}
+
+// span_nalloc: objects s has handed out. While s is a CPU's current span
+// its alloccount also holds the free objects of its alloccache word
+// (counted when the word was loaded, so that taking one is no count);
+// once it leaves the cache the word is empty (mcache_detach). Exact with
+// the world stopped or for the owner; a snapshot otherwise.
+static inline u32 span_nalloc(const struct mspan *s)
+{
+	return __atomic_load_n(&s->alloccount, __ATOMIC_RELAXED) - popcount64(__atomic_load_n(&s->alloccache, __ATOMIC_RELAXED));
 }
 
 // span_mark: sets the mark bit of object idx; true if it was not set.

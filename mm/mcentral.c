@@ -44,11 +44,16 @@ static struct mspan *take_unswept(struct mcentral *c)
 
 void span_refill_cache(struct mspan *s, u32 from)
 {
-	// Inverted: a 1 bit is a free object; none past nelems.
+	// Inverted: a 1 bit is a free object; none past nelems, nor below
+	// freeindex (allocated).
 	u64 free = ~s->allocbits[from / 64];
 	if (s->nelems - from < 64)
 		free &= (1ull << (s->nelems - from)) - 1;
-	s->alloccache = free;
+	if (s->freeindex > from)
+		free &= ~0ull << (s->freeindex - from);
+	// Counted as allocated now (span_nalloc); atomic for its readers.
+	__atomic_store_n(&s->alloccount, s->alloccount + popcount64(free), __ATOMIC_RELAXED);
+	__atomic_store_n(&s->alloccache, free, __ATOMIC_RELAXED);
 	s->cachebase = from;
 }
 
@@ -56,12 +61,11 @@ static void cache_from_freeindex(struct mspan *s)
 {
 	u32 word = s->freeindex & ~63u;
 	if (s->freeindex >= s->nelems) {	// full: no word to load
-		s->alloccache = 0;
+		__atomic_store_n(&s->alloccache, 0, __ATOMIC_RELAXED);
 		s->cachebase = word;
 		return;
 	}
 	span_refill_cache(s, word);
-	s->alloccache &= ~0ull << (s->freeindex % 64);	// below freeindex: allocated
 }
 
 // init_small: class fields and bitmaps of a fresh span of class sc.

@@ -434,6 +434,7 @@ static void use_locked(struct mspan *s)
 	s->largetype = s->objtype = NULL;
 	s->allocbits = s->markbits = s->freedbits = s->heapbits = s->checkbits = NULL;
 	s->blackfrom = 0;
+	s->alloccache = 0;	// in no cache (span_nalloc)
 	__atomic_store_n(&s->state, SPAN_INUSE, __ATOMIC_RELEASE);	// lookups read it unlocked
 	heap.pages_free -= s->npages;
 	heap.pages_inuse += s->npages;

@@ -55,7 +55,7 @@ u64 heap_objects_in_spans(struct memstats *m)
 	spin_lock(&heap.lock);
 	list_for_each(e, &heap.inuse) {
 		struct mspan *s = list_entry(e, struct mspan, all_link);
-		n += spanclass_size(s->spanclass) ? s->alloccount : 1;
+		n += spanclass_size(s->spanclass) ? span_nalloc(s) : 1;
 	}
 	spin_unlock(&heap.lock);
 	stw_end();
@@ -135,7 +135,7 @@ void heap_print_classes(void)
 			continue;
 		}
 		cl[s->spanclass].spans++;
-		cl[s->spanclass].inuse += __atomic_load_n(&s->alloccount, __ATOMIC_RELAXED);	// a snapshot
+		cl[s->spanclass].inuse += span_nalloc(s);	// a snapshot
 		cl[s->spanclass].total += s->nelems;
 		cl[s->spanclass].bytes += s->npages << HEAP_PAGE_SHIFT;
 	}
