@@ -190,6 +190,7 @@ struct mheap {
 	struct heap_arena *arenas[NUM_ARENAS];
 	u64 *backed[NUM_ARENAS];	// per arena, 1 bit per page: memory behind it
 	struct list free[128];	// free spans of n pages, n < 128
+	u64 free_nonempty[2];	// bit n: free[n] has a span (find_free's search)
 	struct list free_large;	// free spans of 128 pages or more
 	struct list inuse;	// every in-use span
 	// Byte counts (heap lock): in spans, free and backed, free and released.

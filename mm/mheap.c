@@ -215,6 +215,8 @@ static bool any_backed(const struct mspan *s) { return first_page(s, true) < s->
 static void insert_free_as(struct mspan *s, bool backed)
 {
 	__atomic_store_n(&s->state, SPAN_FREE, __ATOMIC_RELEASE);	// lookups read it unlocked
+	if (s->npages < 128)
+		heap.free_nonempty[s->npages / 64] |= 1ull << (s->npages % 64);
 	if (backed)
 		list_push_front(free_list(s->npages), &s->link);
 	else
@@ -222,6 +224,14 @@ static void insert_free_as(struct mspan *s, bool backed)
 }
 
 static void insert_free(struct mspan *s) { insert_free_as(s, any_backed(s)); }
+
+// remove_free: s off its free list.
+static void remove_free(struct mspan *s)
+{
+	list_remove(&s->link);
+	if (s->npages < 128 && list_empty(&heap.free[s->npages]))
+		heap.free_nonempty[s->npages / 64] &= ~(1ull << (s->npages % 64));
+}
 
 // join: the free spans a and b (on no list, b right after a) become one.
 // The larger keeps its struct and only the smaller's pages are pointed at
@@ -251,7 +261,7 @@ static void merge_free(struct mspan *s)
 		struct mspan *prev = span_of(s->base - 1);
 		if (prev && prev->state == SPAN_FREE) {
 			backed = backed || any_backed(prev);
-			list_remove(&prev->link);
+			remove_free(prev);
 			s = join(prev, s);
 		}
 	}
@@ -260,18 +270,27 @@ static void merge_free(struct mspan *s)
 		struct mspan *next = span_of(end);
 		if (next && next->state == SPAN_FREE) {
 			backed = backed || any_backed(next);
-			list_remove(&next->link);
+			remove_free(next);
 			s = join(s, next);
 		}
 	}
 	insert_free_as(s, backed);
 }
 
+// find_free: the first span of the smallest non-empty list that fits
+// (two words of free_nonempty: the 127 list heads were looked at one by
+// one, a line each, whenever the small lists were empty, as they are
+// after a sweep has merged the freed spans into large runs), else the
+// best fit among the large runs.
 static struct mspan *find_free(u64 npages)
 {
-	for (u64 n = npages; n < 128; n++)
-		if (!list_empty(&heap.free[n]))
+	for (u64 k = npages / 64; npages < 128 && k < 2; k++) {
+		u64 w = heap.free_nonempty[k] & (k == npages / 64 ? ~0ull << (npages % 64) : ~0ull);
+		if (w) {
+			u64 n = k * 64 + (u64)__builtin_ctzll(w);
 			return list_entry(heap.free[n].next, struct mspan, link);
+		}
+	}
 	struct mspan *best = NULL;
 	list_for_each(e, &heap.free_large) {
 		struct mspan *s = list_entry(e, struct mspan, link);
@@ -405,7 +424,7 @@ static struct mspan *take_locked(u64 npages, bool may_grow, bool backed_only, co
 		*why = "no backed free run that large";
 		return NULL;
 	}
-	list_remove(&s->link);
+	remove_free(s);
 	if (s->npages > npages) {
 		struct mspan *rest;
 		if (!split(s, npages, &s, &rest)) {
@@ -530,7 +549,7 @@ static struct mspan *take_backed_free(u64 max_pages)
 			u64 skip = first_page(s, true);
 			if (skip == s->npages)
 				continue;	// (nor are those after it: insert_free)
-			list_remove(&s->link);
+			remove_free(s);
 			struct mspan *lo, *hi;	// (no metadata for a split: take it whole)
 			if (skip && split(s, skip, &lo, &hi)) {
 				insert_free(lo);
@@ -659,6 +678,10 @@ bool heap_check(char *why, size_t size)
 		prev = s;
 		a += s->npages << HEAP_PAGE_SHIFT;
 	}
+	for (int n = 1; ok && n < 128; n++)
+		if (!(heap.free_nonempty[n / 64] >> (n % 64) & 1) != list_empty(&heap.free[n]))
+			ok = fail(why, size, "free list %d is %sempty, its bit says otherwise", n,
+				  list_empty(&heap.free[n]) ? "" : "not ");
 	for (int n = 1; ok && n <= 128; n++) {	// insert_free's order: spans with a backed page first
 		struct list *l = free_list(n);
 		const struct mspan *unbacked = NULL;
