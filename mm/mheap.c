@@ -4,7 +4,7 @@
 //
 // Free runs are spans in state FREE on heap.free[n] (n < 128 pages) or
 // heap.free_large. Allocation takes the first run from the smallest
-// non-empty list that fits (at most 128 list heads looked at), else the
+// non-empty list that fits (found from a bitmap of non-empty lists), else the
 // best fit among the large runs, and splits it. Freeing merges with free
 // neighbours, found through the span table, so free runs never touch.
 // Every page points at its span in the table, free or in use; a split or
