@@ -290,17 +290,23 @@ static void __noreturn idle_loop(void)
 			sti();
 			continue;	// it parked for one instead
 		}
-		if (pending_of(c) || c->rq.nr || stealable(c)) {
+		// Woken by an interrupt that left nothing to run (a tick), it
+		// halts again still counted as stopped. It used to leave and
+		// re-enter the count each time: a stop that began in between
+		// waited for the CPU to come round (40-90 us under TCG, its
+		// host thread just woken by the tick; stwtrace showed these
+		// waits in idle_loop). An interrupt whose exit ran a thread
+		// (sched_irq_exit) has ended the count: round again.
+		// sti takes effect after the next instruction, so no interrupt
+		// can slip in between the check and the halt.
+		while (!pending_of(c) && !c->rq.nr && !stealable(c) && __atomic_load_n(&c->stw_idle, __ATOMIC_RELAXED)) {
+			__asm__ volatile("sti; hlt" ::: "memory");
+			cli();
+		}
+		if (__atomic_load_n(&c->stw_idle, __ATOMIC_RELAXED)) {
 			stw_idle_exit();	// (parks first if a stop is on)
 			schedule();
-			sti();
-			continue;
 		}
-		// sti takes effect after the next instruction, so no interrupt
-		// can slip in between the check above and the halt.
-		__asm__ volatile("sti; hlt" ::: "memory");
-		cli();
-		stw_idle_exit();	// (the interrupt's exit may have done it)
 		sti();
 	}
 }
