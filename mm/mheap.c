@@ -277,6 +277,20 @@ static void merge_free(struct mspan *s)
 	insert_free_as(s, backed);
 }
 
+// prev_nonempty: the longest run length below n (n <= 128) whose free
+// list has a span; 0 if none.
+static int prev_nonempty(int n)
+{
+	for (int k = (n - 1) / 64; n > 1 && k >= 0; k--) {
+		u64 w = heap.free_nonempty[k];
+		if (k == (n - 1) / 64)
+			w &= (n - 1) % 64 == 63 ? ~0ull : (1ull << ((n - 1) % 64 + 1)) - 1;	// lists < n
+		if (w)
+			return k * 64 + 63 - __builtin_clzll(w);
+	}
+	return 0;
+}
+
 // find_free: the first span of the smallest non-empty list that fits
 // (two words of free_nonempty: the 127 list heads were looked at one by
 // one, a line each, whenever the small lists were empty, as they are
@@ -542,7 +556,10 @@ static u64 backed_pages(struct mspan *s)
 // Heap lock held.
 static struct mspan *take_backed_free(u64 max_pages)
 {
-	for (int n = 128; n >= 1; n--) {
+	// The lists from the large runs down, the empty ones passed over by
+	// free_nonempty (looking at each of 128 heads made the scavenger's
+	// locked region one that stops of the world waited out under TCG).
+	for (int n = 128; n >= 1; n = prev_nonempty(n)) {
 		struct list *l = free_list(n);
 		if (!list_empty(l)) {
 			struct mspan *s = list_entry(l->next, struct mspan, link);
