@@ -395,16 +395,18 @@ static void mark_worker(void *arg)
 			bool idle = !sched_runnable(cpu);	// nobody else wanted this CPU
 			u64 did = mark_some(WORKER_CHUNK);
 			u64 d = nanotime() - c0;
-			__atomic_fetch_add(&gc.bg_credit, (i64)did, __ATOMIC_RELAXED);
-			sum_scan_work();
-			// Only for new credit: the chunk that found nothing, just
-			// before this worker goes idle and perhaps lets the gc
-			// thread stop the world, woke the assists for none, and
-			// the stop then waited for their CPU to switch them in and
-			// out again (40-80 us under TCG, stwtrace: the IPI taken at
-			// the end of gc_assist's locked wait).
-			if (did)
+			// Only after new work: a chunk that found nothing changes
+			// neither the sum nor the credit. Waking the assists for
+			// it, just before this worker went idle and perhaps let the
+			// gc thread stop the world, made the stop wait for their
+			// CPU to switch them in and out again (40-80 us under TCG,
+			// stwtrace: the IPI taken at the end of gc_assist's locked
+			// wait).
+			if (did) {
+				__atomic_fetch_add(&gc.bg_credit, (i64)did, __ATOMIC_RELAXED);
+				sum_scan_work();
 				wake_assists();
+			}
 			if (idle) {	// idle marking is free: not GC's share of the CPUs
 				__atomic_fetch_add(&gc.idle_ns, d, __ATOMIC_RELAXED);
 			} else {

@@ -55,11 +55,12 @@ WORKLOADS = [
 PROGRAMS = ['tricolor', 'go', 'boehm', 'glibc', 'jemalloc', 'mimalloc']
 # Workloads that time a collection: only the collected programs run them.
 COLLECTED = ['tricolor', 'go', 'boehm']
+TIMEOUT_S = 300
 
 
 def programs_for(args: list[str]) -> list[str]:
     return COLLECTED if args[0] == 'mark' else PROGRAMS
-TIMEOUT_S = 300
+
 
 # gc 12 @0.123s 4%: 0.011+1.2+0.020 ms clock, ...: STW 1 + mark + STW 2
 GCTRACE = re.compile(r'^gc \d+ @[\d.]+s \d+%: ([\d.]+)\+[\d.]+\+([\d.]+) ms clock', re.M)
