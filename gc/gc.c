@@ -44,9 +44,11 @@
 //   4. Concurrent sweep: the "sweeper" thread sweeps span after span
 //      (mm/mcentral.c heap_sweep_one); an allocation that needs a span
 //      sweeps its class's spans first (sweep on demand). Marks become
-//      allocation bits; empty spans go back to the page heap. Then the
-//      sweeper scavenges: idle heap pages go back to the frame allocator
-//      until at most 10% more than the heap goal stays backed.
+//      allocation bits; an empty span goes back to the CPU that took it
+//      in the last cycle (its next refill reuses it, still in its
+//      caches) or to the page heap. Then the sweeper scavenges: idle
+//      heap pages, those CPUs' empty spans last, go back to the frame
+//      allocator until at most 10% more than the heap goal stays backed.
 // gcstoptheworld=1 runs 1-3 as one stopped-world phase (debugging).
 //
 // Invariants and why the barrier is enough (the hybrid barrier of Go's
@@ -816,9 +818,27 @@ static void gc_thread(void *arg)
 	}
 }
 
+// drain_returned: at least `bytes` of the empty spans given back to CPUs
+// to the page heap, or all there are; false if there were none. A few
+// at a time: a stop of the world waits for each batch.
+#define DRAIN_BATCH_PAGES 16
+static bool drain_returned(u64 bytes)
+{
+	u64 want = (bytes + HEAP_PAGE_SIZE - 1) >> HEAP_PAGE_SHIFT, pages = 0;
+	for (u64 got = 1; got && pages < want; pages += got) {
+		preempt_disable();
+		got = mcache_drain_returned(MIN(want - pages, DRAIN_BATCH_PAGES));
+		preempt_enable();
+	}
+	return pages > 0;
+}
+
 // scavenge: gives idle heap memory back to the frame allocator until
 // what stays backed is at most 10% over the heap goal (Go's retained
 // memory goal), 1 MiB at a time with a yield between: a bounded rate.
+// The empty spans the sweep gave back to CPUs (mcache_return) are idle
+// memory too: when the page heap has no backed free pages left, they go
+// to it, and from there to the frame allocator.
 static void scavenge(void)
 {
 	for (;;) {
@@ -829,8 +849,10 @@ static void scavenge(void)
 			total_memory(&other);
 			keep = MIN(keep, cap > other ? cap - other : 0);
 		}
-		if (backed <= keep || __atomic_load_n(&gc.excluded, __ATOMIC_RELAXED) ||
-		    !mheap_scavenge(MIN(backed - keep, 1ul << 20)))
+		if (backed <= keep || __atomic_load_n(&gc.excluded, __ATOMIC_RELAXED))
+			return;
+		u64 bytes = MIN(backed - keep, 1ul << 20);
+		if (!mheap_scavenge(bytes) && (!drain_returned(bytes) || !mheap_scavenge(bytes)))
 			return;
 		thread_yield();
 	}

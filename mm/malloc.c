@@ -37,11 +37,14 @@
 //      the mcache gives the span back to its mcentral and takes one with
 //      free objects: one of this CPU's spares for the class, with no
 //      lock (the full span goes on a per-CPU chain too; both reach the
-//      class's lists when the cache is flushed), else one from the
-//      mcentral (its lock), else the mcentral makes some from the page
-//      heap (heap lock): up to 64 KiB of spans under one hold of it,
-//      the rest this CPU's spares (mcentral.c grow). That may grow the
-//      heap range and back pages with frames.
+//      class's lists when the cache is flushed), else the spans the
+//      sweep gave back to this CPU (mcache_return: empty spans this CPU
+//      took in the last cycle, their memory still in its caches), else
+//      one from the mcentral (its lock), else the mcentral makes some
+//      from the page heap (heap lock): up to 64 KiB of spans under one
+//      hold of it, the rest this CPU's spares (mcentral.c grow). That
+//      may grow the heap range and back pages with frames, but first
+//      frees spans given back to CPUs (mcache_drain_returned).
 //   5. n > 32 KiB: a span of its own straight from the page heap,
 //      zeroed (if dirty) while still BUSY, before step 1's region.
 //   6. Zero the object if its span's memory may be dirty (needzero).
@@ -67,9 +70,11 @@
 // Allocation state: below a span's freeindex every object is allocated;
 // at and above it, allocbits says. Allocation only moves freeindex; the
 // sweep makes the collector's mark bits the new allocation bits (gc/gc.c
-// describes the collector). Allocator tests without the collector
-// reclaim through heap_test_free and heap_test_collect (mm/heap_test.c),
-// which run that same sweep. While the collector marks, every new object
+// describes the collector), and gives a span it finds empty back to the
+// CPU that last took it, if that was in the last cycle, else to the page
+// heap (Go always gives it to the page heap; see mcache_return).
+// Allocator tests without the collector reclaim through heap_test_free
+// and heap_test_collect (mm/heap_test.c), which run that same sweep. While the collector marks, every new object
 // is black: a span records where its allocation stood when it was first
 // cached during the cycle (blackfrom); markers count what it hands out
 // past that as marked, and its mark bits are set a word at a time when it
@@ -301,6 +306,58 @@ static void flush_full(struct mcache *c, bool stale)
 	c->nfull = 0;
 }
 
+// Pages of the spans given back to each CPU and still idle, a line per
+// CPU: the sweeper adds, the CPU's refills subtract (span_unreturn).
+// Every returned span's cachecpu is the CPU it went back to.
+static struct {
+	u64 pages;
+} __attribute__((aligned(64))) returned_pages[MAX_CPUS];
+
+void span_unreturn(struct mspan *s)
+{
+	if (s->returned) {
+		s->returned = false;
+		__atomic_fetch_sub(&returned_pages[s->cachecpu].pages, s->npages, __ATOMIC_RELAXED);
+	}
+}
+
+u64 mcache_returned_pages(void)
+{
+	u64 n = 0;
+	for (unsigned i = 0; i < plat_ncpus(); i++)
+		n += __atomic_load_n(&returned_pages[i].pages, __ATOMIC_RELAXED);
+	return n;
+}
+
+// push_returned: s onto c's returned spans of its class.
+static void push_returned(struct mcache *c, struct mspan *s)
+{
+	u8 sc = s->spanclass;
+	spin_lock(&c->returned_lock);
+	s->cache_next = c->returned[sc];
+	__atomic_store_n(&c->returned[sc], s, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->returned_classes[sc / 64], c->returned_classes[sc / 64] | 1ull << (sc % 64),
+			 __ATOMIC_RELAXED);
+	spin_unlock(&c->returned_lock);
+}
+
+// pop_returned: c's returned spans of class sc, all of them (all) or
+// the first; NULL if none.
+static struct mspan *pop_returned(struct mcache *c, u8 sc, bool all)
+{
+	spin_lock(&c->returned_lock);
+	struct mspan *s = c->returned[sc];
+	struct mspan *rest = s && !all ? s->cache_next : NULL;
+	__atomic_store_n(&c->returned[sc], rest, __ATOMIC_RELAXED);
+	if (!rest)
+		__atomic_store_n(&c->returned_classes[sc / 64], c->returned_classes[sc / 64] & ~(1ull << (sc % 64)),
+				 __ATOMIC_RELAXED);
+	spin_unlock(&c->returned_lock);
+	if (s && !all)
+		s->cache_next = NULL;
+	return s;
+}
+
 // mcache_refill: gives the full current span of class sc back (to the
 // cache's full chain, for its class's lists later) and takes one with
 // free objects. Preemption disabled.
@@ -314,12 +371,18 @@ static struct mspan *mcache_refill(struct mcache *c, u8 sc, const char **why)
 		c->full = old;
 		c->nfull++;
 	}
+	// The spans the sweep gave back to this CPU become its spares.
+	if (!c->spare[sc] && __atomic_load_n(&c->returned[sc], __ATOMIC_RELAXED))
+		c->spare[sc] = pop_returned(c, sc, true);
 	struct mspan *s = mcentral_cache_span(&heap.central[sc], &c->spare[sc], why);
 	if (!s)
 		return NULL;
+	span_unreturn(s);
 	u32 unused = s->nelems - span_nalloc(s);
 	c->small_alloc_count[spanclass_size(sc)] += unused;
 	mcache_add_live(c, (i64)unused * s->elemsize);
+	s->cachecpu = (u16)this_cpu_id();
+	s->cachedgen = heap.sweepgen;
 	c->alloc[sc] = s;
 	c->used[sc / 64] |= 1ull << (sc % 64);
 	black_start(s);
@@ -929,6 +992,86 @@ static void give_back(struct mcache *c, u8 sc, struct mspan *cur, bool stale)
 	c->spare[sc] = NULL;
 }
 
+// returned_classes: the classes c has returned spans of (a hint unless
+// the world is stopped or c is detached).
+static void returned_classes(struct mcache *c, u64 *left)
+{
+	for (unsigned k = 0; k < USED_WORDS; k++)
+		left[k] = __atomic_load_n(&c->returned_classes[k], __ATOMIC_RELAXED);
+}
+
+// give_back_returned: c's returned spans onto their classes' lists
+// (the unswept sets if stale). World stopped, or c detached.
+static void give_back_returned(struct mcache *c, bool stale)
+{
+	u64 left[USED_WORDS];
+	returned_classes(c, left);
+	for (int sc; (sc = take_class(left)) >= 0;) {
+		struct mspan *s = pop_returned(c, (u8)sc, true);
+		if (s)
+			mcentral_uncache_chain(&heap.central[sc], s, stale);
+	}
+}
+
+// Sweeping gives an empty span back to the CPU whose cache last took it,
+// instead of to the page heap, if that CPU took it since the previous
+// sweep: its memory then was that CPU's last, and is likely still in its
+// caches. The CPU's next refill of the class takes it (as a spare, zeroed
+// whole there), with no page heap lock, merge, split or new metadata; the
+// page heap would have handed it to whichever CPU asked next, which then
+// fetched every line from the other CPU (docs/PERFORMANCE.md). A span
+// goes back once: one not taken again by the next sweep is freed then
+// (its cachedgen is older). Keeping them never grows the heap: a refill
+// that would back new pages frees returned spans to the page heap first,
+// as many as it needs, its own CPU's first (mcache_drain_returned, from
+// mcentral.c's grow), and the scavenger counts them as idle memory.
+// Stops: at mark termination the returned spans leave with the detached
+// cache (mcache_release_detached puts them on the unswept sets, as its
+// spares); mcache_flush puts them on the swept sets.
+bool mcache_return(struct mspan *s)
+{
+	if (spanclass_size(s->spanclass) == 0 || s->cachedgen + 2 != heap.sweepgen || s->cachecpu >= plat_ncpus())
+		return false;
+	s->returned = true;
+	__atomic_fetch_add(&returned_pages[s->cachecpu].pages, s->npages, __ATOMIC_RELAXED);
+	// mcaches[] changes only with the world stopped, which waits for
+	// this sweep's region to end.
+	push_returned(mcaches[s->cachecpu], s);
+	return true;
+}
+
+bool mcache_returned_any(void)
+{
+	for (unsigned i = 0; i < plat_ncpus(); i++)
+		for (unsigned k = 0; k < USED_WORDS; k++)
+			if (__atomic_load_n(&mcaches[i]->returned_classes[k], __ATOMIC_RELAXED))
+				return true;
+	return false;
+}
+
+u64 mcache_drain_returned(u64 pages)
+{
+	u64 freed = 0;
+	unsigned me = this_cpu_id(), n = plat_ncpus();
+	for (unsigned i = 0; i < n && freed < pages; i++) {
+		struct mcache *c = mcaches[(me + i) % n];
+		u64 left[USED_WORDS];
+		returned_classes(c, left);
+		for (int sc; freed < pages && (sc = take_class(left)) >= 0;) {
+			struct mcentral *central = &heap.central[sc];
+			for (struct mspan *s; freed < pages && (s = pop_returned(c, (u8)sc, false));) {
+				freed += s->npages;
+				span_unreturn(s);
+				spin_lock(&central->lock);
+				central->nspans--;
+				spin_unlock(&central->lock);
+				mheap_free(s);
+			}
+		}
+	}
+	return freed;
+}
+
 void mcache_flush(struct mcache *c)
 {
 	u64 used[USED_WORDS], left[USED_WORDS];
@@ -938,6 +1081,7 @@ void mcache_flush(struct mcache *c)
 	for (int sc; (sc = take_class(left)) >= 0;)
 		give_back(c, (u8)sc, mcache_detach(c, (u8)sc, true), false);
 	flush_full(c, false);
+	give_back_returned(c, false);
 	c->tiny = 0;
 	c->tinyoffset = 0;
 	__atomic_fetch_add(&heap.live, (u64)c->live_pending, __ATOMIC_RELAXED);
@@ -1054,6 +1198,7 @@ void mcache_release_detached(void)
 		}
 		preempt_disable();
 		flush_full(o, true);
+		give_back_returned(o, true);
 		spin_lock(&heap.lock);
 		heap.tiny_allocs += o->tiny_allocs;
 		spin_unlock(&heap.lock);
@@ -1091,6 +1236,8 @@ void heap_init(void)
 		mcache_spare[i] = plat_meta_alloc(0, FT_META);
 		if (!mcaches[i] || !mcache_spare[i])
 			panic("heap_init: no memory for cpu %u's mcaches", i);
+		spin_init(&mcaches[i]->returned_lock, "mcache returned");
+		spin_init(&mcache_spare[i]->returned_lock, "mcache returned");
 		for (unsigned sc = 0; sc < NUM_SPAN_CLASSES; sc++)
 			mcaches[i]->alloc[sc] = mcache_spare[i]->alloc[sc] = &emptyspan;
 		plat_set_cpu_mcache(i, mcaches[i]);

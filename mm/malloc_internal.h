@@ -102,7 +102,16 @@ struct mspan {
 	const struct gc_type *largetype;	// a large scan object's type
 	struct list link;	// heap free list, mcentral set, or alone; by the owner's lock
 	struct list all_link;	// heap.inuse: every in-use span (heap lock)
-	struct mspan *cache_next;	// on a per-CPU chain (mcache spare/full): the next
+	struct mspan *cache_next;	// on a per-CPU chain (mcache spare/full/returned): the next
+	// The CPU whose cache last took it as its current span, and
+	// heap.sweepgen then (mcache_refill): a sweep that finds it empty
+	// gives it back to that CPU if it was taken since the sweep before
+	// (mcache_return).
+	u32 cachedgen;
+	u16 cachecpu;
+	// Given back empty (mcache_return) and not used since: idle memory
+	// in MemStats (span_unreturn clears it when that ends).
+	bool returned;
 } __attribute__((aligned(64)));
 _Static_assert(__builtin_offsetof(struct mspan, heapbits) < 64 && __builtin_offsetof(struct mspan, objtype) < 64,
 	       "the marker's fields share a cache line");
@@ -146,6 +155,18 @@ struct mcache {
 	// all a flush or a detach visits.
 	u64 used[USED_WORDS];
 	struct mspan *full;
+	// Empty spans the sweep gave back to this CPU (mcache_return), per
+	// class, chained by cache_next: their memory was this CPU's last,
+	// so it is still in this CPU's caches, where another CPU's refill
+	// would have to fetch every line from. Any sweeping CPU pushes one;
+	// this CPU's refill takes a class's whole chain; a drain pops as
+	// many as it frees. returned_classes: a bit per class with some.
+	// The lock guards both; it is taken in preempt-disabled code only,
+	// never with another lock held, and nothing is taken under it.
+	// Readers may look at either without it for a hint (atomic).
+	struct spinlock returned_lock;
+	struct mspan *returned[NUM_SPAN_CLASSES];
+	u64 returned_classes[USED_WORDS];
 	u32 nfull;		// spans on full, at most MCACHE_FULL_MAX
 	u64 tiny;		// current 16-byte tiny block, 0 if none
 	u64 tinyoffset;
@@ -244,13 +265,14 @@ extern struct mspan emptyspan;	// mcache placeholder: no free object, ever
 void mheap_init(void);
 // mheap_alloc_n: up to n in-use spans of npages backed pages each into
 // out[], each zeroed when its needzero comes back false; how many (at
-// least one), or 0 with *why set when the range or memory runs out.
+// least one), or 0 with *why set when the range or memory runs out (or,
+// with backed_only, when no free run is backed already).
 // Caller fills in the class fields. mheap_alloc_n(n = 1) is mheap_take, which
 // leaves the span BUSY (off the free lists, on no list, skipped by every
 // lookup and stop-the-world walk: the caller's alone, to zero without
 // the lock or a region), then mheap_use, which puts it in use, under one
 // hold of the heap lock.
-u64 mheap_alloc_n(u64 npages, u64 n, struct mspan **out, const char **why);
+u64 mheap_alloc_n(u64 npages, u64 n, struct mspan **out, bool backed_only, const char **why);
 struct mspan *mheap_take(u64 npages, const char **why);
 void mheap_use(struct mspan *s);
 void mheap_free(struct mspan *s);
@@ -433,6 +455,23 @@ void mcache_flush_all(void);	// world stopped
 // thread, before its cycle ends.
 void mcache_detach_all(void);
 void mcache_release_detached(void);
+// mcache_return: s, just swept and empty, onto the returned spans of the
+// CPU that last took it, if that was since the previous sweep; false if
+// not (the caller frees it). Preemption disabled.
+bool mcache_return(struct mspan *s);
+// mcache_returned_any: some CPU may hold returned spans.
+// mcache_drain_returned: returned spans back to the page heap, the
+// calling CPU's first, until at least `pages` pages went back or none
+// are left (a refill about to back new pages); the pages freed.
+// Preemption disabled.
+bool mcache_returned_any(void);
+u64 mcache_drain_returned(u64 pages);
+// span_unreturn: s, if given back, is no longer idle (taken into use,
+// onto a list, or freed). mcache_returned_pages: the pages of the spans
+// given back and still idle (MemStats counts them in HeapIdle, as Go
+// counts spans with no object).
+void span_unreturn(struct mspan *s);
+u64 mcache_returned_pages(void);
 // Black allocation (struct mspan's blackfrom), world stopped:
 // mcache_black_begin when marking starts, for every CPU's current spans;
 // mcache_black_flush at mark termination sets the mark bits of what they

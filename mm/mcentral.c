@@ -79,6 +79,7 @@ static bool init_small(struct mspan *s, u8 sc)
 	s->freeindex = 0;
 	s->alloccount = 0;
 	s->sweepgen = heap.sweepgen;
+	s->cachedgen = heap.sweepgen - 1;	// not taken by a cache yet: never matches (mcache_return)
 	s->bitwords = (s->nelems + 63) / 64;
 	return span_bits_alloc(s, !spanclass_noscan(sc) && s->elemsize <= HEAP_BITS_MAX_SIZE);
 }
@@ -117,7 +118,15 @@ static struct mspan *grow(struct mcentral *c, struct mspan **spare, const char *
 	u64 npages = class_to_npages[spanclass_size(c->spanclass)];
 	u64 batch = __atomic_load_n(&c->unswept, __ATOMIC_RELAXED) ? 1 : GROW_BATCH_BYTES / (npages << HEAP_PAGE_SHIFT);
 	struct mspan *got[GROW_BATCH_MAX];
-	u64 n = mheap_alloc_n(npages, MAX(batch, 1), got, why);
+	// Spans the sweep gave back to CPUs (mcache_return) are memory the
+	// heap has backed: before it backs more, they go back to the page
+	// heap, so keeping them never grows the heap.
+	bool returned = mcache_returned_any();
+	u64 n = mheap_alloc_n(npages, MAX(batch, 1), got, returned, why);
+	if (n == 0 && returned) {
+		mcache_drain_returned(npages * MAX(batch, 1));
+		n = mheap_alloc_n(npages, MAX(batch, 1), got, false, why);
+	}
 	u64 ready = 0;
 	for (u64 i = 0; i < n; i++) {
 		if (!init_small(got[i], c->spanclass)) {
@@ -159,6 +168,7 @@ static bool sweep(struct mspan *s, bool keep);
 // unswept ones if stale. c's lock held.
 static void put_cached(struct mcentral *c, struct mspan *s, bool stale)
 {
+	span_unreturn(s);
 	bool partial = s->alloccount < s->nelems;
 	if (stale)
 		list_push_back(partial ? partial_unswept(c) : full_unswept(c), &s->link);
@@ -282,8 +292,9 @@ bool heap_sweep_one(void)
 	return false;
 }
 
-// put_swept: s, just swept, goes onto its class's swept set, or back to
-// the page heap when nothing in it lives. With keep (sweep on demand)
+// put_swept: s, just swept, goes onto its class's swept set, or, when
+// nothing in it lives, back to the CPU whose cache last took it
+// (mcache_return) or to the page heap. With keep (sweep on demand)
 // a span with a free object goes to the caller's cache instead, even
 // one with nothing live (Go's preserve): giving it back and taking
 // another from the page heap at once cost the page heap's lock, a merge,
@@ -291,6 +302,10 @@ bool heap_sweep_one(void)
 static bool put_swept(struct mcentral *c, struct mspan *s, u32 live, bool keep)
 {
 	bool take = keep && live < s->nelems;
+	if (!take && live == 0 && mcache_return(s)) {
+		__atomic_fetch_sub(&heap.unswept, 1, __ATOMIC_RELAXED);
+		return false;
+	}
 	if (!take) {	// (a kept span is on no list: the class lock is not needed)
 		spin_lock(&c->lock);
 		if (live == 0)

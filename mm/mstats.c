@@ -37,8 +37,9 @@ static void read_stopped(struct memstats *m)
 	m->heap_alloc = small_bytes_live + heap.large_bytes_alloc - heap.large_bytes_freed;
 	m->alloc = m->heap_alloc;
 	m->heap_objects = m->mallocs - m->frees;
-	m->heap_inuse = heap.pages_inuse << HEAP_PAGE_SHIFT;
-	m->heap_idle = heap.pages_free << HEAP_PAGE_SHIFT;
+	u64 returned = mcache_returned_pages();	// in use as spans, but with no object: idle
+	m->heap_inuse = (heap.pages_inuse - returned) << HEAP_PAGE_SHIFT;
+	m->heap_idle = (heap.pages_free + returned) << HEAP_PAGE_SHIFT;
 	m->heap_released = heap.pages_released << HEAP_PAGE_SHIFT;
 	m->heap_sys = heap.pages_sys << HEAP_PAGE_SHIFT;
 	// The fixallocs' counters change under their own locks, which only

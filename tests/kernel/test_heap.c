@@ -388,8 +388,70 @@ KTEST_NOGC(heap, refills_reach_the_page_heap)
 		  "page heap: %lu pages in use, was %lu", heap.pages_inuse, inuse0);
 	for (int i = 0; i < 600; i++)
 		heap_test_free(objs[i]);
+	// The first collection gives the empty spans back to the CPU that
+	// took them (mcache_return); nobody takes them again, so the second
+	// frees them.
+	heap_test_collect();
 	heap_test_collect();
 	KT_EXPECT_EQ(t, heap.central[make_spanclass(size_to_class(4096), true)].nspans, spans0);
+	check_heap(t);
+}
+
+static bool on_chain(const struct mspan *chain, const struct mspan *s)
+{
+	for (; chain; chain = chain->cache_next)
+		if (chain == s)
+			return true;
+	return false;
+}
+
+// A span the sweep finds empty goes back to the CPU whose cache last
+// took it, once; a collection that finds it still unused frees it, and
+// a drain (a refill about to back new pages) frees every CPU's at once.
+KTEST_NOGC(heap, empty_spans_go_back_to_their_cpu_once)
+{
+	u8 sc = make_spanclass(size_to_class(1024), true);
+	heap_test_collect();
+	preempt_disable();
+	mcache_drain_returned(~0ull);	// (earlier tests' leftovers)
+	preempt_enable();
+	u64 spans0 = heap.central[sc].nspans;
+	u32 per_span = class_to_nobjs[size_to_class(1024)];
+	static void *objs[3 * 64];
+	KT_ASSERT(t, 3 * per_span <= ARRAY_SIZE(objs), "%u objects of 1 KiB per span", per_span);
+	for (u32 i = 0; i < 3 * per_span; i++) {
+		objs[i] = gc_alloc_noscan(1024);
+		KT_ASSERT(t, objs[i], "%s", gc_alloc_error());
+	}
+	struct mspan *s = span_of((u64)objs[0]);
+	unsigned cpu = s->cachecpu;
+	KT_ASSERT(t, cpu < plat_ncpus(), "span %#lx taken by cpu %u", s->base, cpu);
+	for (u32 i = 0; i < 3 * per_span; i++)
+		heap_test_free(objs[i]);
+	heap_test_collect();
+	KT_EXPECT(t, s->state == SPAN_INUSE && on_chain(mcache_of(cpu)->returned[sc], s),
+		  "span %#lx (%s) not given back to cpu %u", s->base, span_state_name((enum span_state)s->state), cpu);
+	KT_EXPECT(t, mcache_returned_any(), "no CPU holds returned spans");
+	KT_EXPECT(t, mcache_returned_pages() >= 3 * class_to_npages[size_to_class(1024)],
+		  "%lu pages counted idle for 3 spans given back", mcache_returned_pages());
+	heap_test_collect();	// nobody took it again
+	KT_EXPECT(t, !on_chain(mcache_of(cpu)->returned[sc], s), "span %#lx given back to cpu %u twice", s->base,
+		  cpu);
+	KT_EXPECT_EQ(t, heap.central[sc].nspans, spans0);
+	for (u32 i = 0; i < 3 * per_span; i++) {
+		objs[i] = gc_alloc_noscan(1024);
+		KT_ASSERT(t, objs[i], "%s", gc_alloc_error());
+	}
+	for (u32 i = 0; i < 3 * per_span; i++)
+		heap_test_free(objs[i]);
+	heap_test_collect();
+	KT_EXPECT(t, mcache_returned_any() && heap.central[sc].nspans > spans0, "no spans given back");
+	preempt_disable();
+	mcache_drain_returned(~0ull);
+	preempt_enable();
+	KT_EXPECT(t, !mcache_returned_any() && mcache_returned_pages() == 0,
+		  "returned spans (%lu pages) left after a drain", mcache_returned_pages());
+	KT_EXPECT_EQ(t, heap.central[sc].nspans, spans0);
 	check_heap(t);
 }
 
@@ -426,6 +488,7 @@ KTEST_NOGC(heap, grown_spans_fill_one_page_holes_first)
 	for (int i = 0; i < HOLES; i++)	// every other one: one-page holes between live spans
 		heap_test_free(big_objs[2 * i + 1]);
 	heap_test_collect();
+	heap_test_collect();	// (the first gives them back to this CPU: mcache_return)
 	u64 runs0 = one_page_free_runs(), sys0 = heap.pages_sys;
 	// (The last may join a free run after it.)
 	KT_ASSERT(t, runs0 >= HOLES - 1, "%lu one-page free runs after freeing %d one-page spans apart", runs0,
