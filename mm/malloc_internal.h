@@ -265,14 +265,16 @@ extern struct mspan emptyspan;	// mcache placeholder: no free object, ever
 void mheap_init(void);
 // mheap_alloc_n: up to n in-use spans of npages backed pages each into
 // out[], each zeroed when its needzero comes back false; how many (at
-// least one), or 0 with *why set when the range or memory runs out (or,
-// with backed_only, when no free run is backed already).
+// least one), or 0 with *why set when the range or memory runs out.
 // Caller fills in the class fields. mheap_alloc_n(n = 1) is mheap_take, which
 // leaves the span BUSY (off the free lists, on no list, skipped by every
 // lookup and stop-the-world walk: the caller's alone, to zero without
 // the lock or a region), then mheap_use, which puts it in use, under one
 // hold of the heap lock.
-u64 mheap_alloc_n(u64 npages, u64 n, struct mspan **out, bool backed_only, const char **why);
+u64 mheap_alloc_n(u64 npages, u64 n, struct mspan **out, const char **why);
+// mheap_backed_free_pages: free pages of the page heap with memory behind
+// them (takes the heap lock).
+u64 mheap_backed_free_pages(void);
 struct mspan *mheap_take(u64 npages, const char **why);
 void mheap_use(struct mspan *s);
 void mheap_free(struct mspan *s);

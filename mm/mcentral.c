@@ -119,14 +119,16 @@ static struct mspan *grow(struct mcentral *c, struct mspan **spare, const char *
 	u64 batch = __atomic_load_n(&c->unswept, __ATOMIC_RELAXED) ? 1 : GROW_BATCH_BYTES / (npages << HEAP_PAGE_SHIFT);
 	struct mspan *got[GROW_BATCH_MAX];
 	// Spans the sweep gave back to CPUs (mcache_return) are memory the
-	// heap has backed: before it backs more, they go back to the page
-	// heap, so keeping them never grows the heap.
-	bool returned = mcache_returned_any();
-	u64 n = mheap_alloc_n(npages, MAX(batch, 1), got, returned, why);
-	if (n == 0 && returned) {
-		mcache_drain_returned(npages * MAX(batch, 1));
-		n = mheap_alloc_n(npages, MAX(batch, 1), got, false, why);
+	// heap has backed: when the page heap has too few backed free pages
+	// for this batch, as many as it lacks go back to it first, so that
+	// keeping them never makes the heap back more.
+	u64 want = npages * MAX(batch, 1);
+	if (mcache_returned_any()) {
+		u64 have = mheap_backed_free_pages();
+		if (have < want)
+			mcache_drain_returned(want - have);
 	}
+	u64 n = mheap_alloc_n(npages, MAX(batch, 1), got, why);
 	u64 ready = 0;
 	for (u64 i = 0; i < n; i++) {
 		if (!init_small(got[i], c->spanclass)) {

@@ -495,9 +495,9 @@ void mheap_use(struct mspan *s)
 // (cutting it from one contiguous run passed over the backed holes the
 // sweep leaves, backed fresh pages, and left the holes to the scavenger:
 // page faults and TLB shootdowns on every cycle of a small heap). Only
-// the first may grow the range or back pages, and not even it with
-// backed_only: the rest come from backed free runs or not at all.
-u64 mheap_alloc_n(u64 npages, u64 n, struct mspan **out, bool backed_only, const char **why)
+// the first may grow the range: the rest come from free runs or not at
+// all.
+u64 mheap_alloc_n(u64 npages, u64 n, struct mspan **out, const char **why)
 {
 	spin_lock(&heap.lock);
 	u64 got = 0;
@@ -507,8 +507,7 @@ u64 mheap_alloc_n(u64 npages, u64 n, struct mspan **out, bool backed_only, const
 		// zeroed frame and a mapping per 4 KiB) is time a stop of the
 		// world waits out; eight spans backed at once held stops for
 		// ~100 us under TCG (stwtrace).
-		bool first = got == 0 && !backed_only;
-		struct mspan *s = take_locked(npages, first, !first, why);
+		struct mspan *s = take_locked(npages, got == 0, got > 0, why);
 		if (!s)
 			break;
 		use_locked(s);
@@ -621,6 +620,14 @@ u64 mheap_scavenge(u64 bytes)
 }
 
 u64 heap_release_idle(void) { return mheap_scavenge(~0ull); }
+
+u64 mheap_backed_free_pages(void)
+{
+	spin_lock(&heap.lock);
+	u64 n = heap.pages_free - heap.pages_released;
+	spin_unlock(&heap.lock);
+	return n;
+}
 
 u64 heap_backed_bytes(void)
 {
