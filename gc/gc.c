@@ -818,27 +818,12 @@ static void gc_thread(void *arg)
 	}
 }
 
-// drain_returned: at least `bytes` of the empty spans given back to CPUs
-// to the page heap, or all there are; false if there were none. A few
-// at a time: a stop of the world waits for each batch.
-#define DRAIN_BATCH_PAGES 16
-static bool drain_returned(u64 bytes)
-{
-	u64 want = (bytes + HEAP_PAGE_SIZE - 1) >> HEAP_PAGE_SHIFT, pages = 0;
-	for (u64 got = 1; got && pages < want; pages += got) {
-		preempt_disable();
-		got = mcache_drain_returned(MIN(want - pages, DRAIN_BATCH_PAGES));
-		preempt_enable();
-	}
-	return pages > 0;
-}
-
 // scavenge: gives idle heap memory back to the frame allocator until
 // what stays backed is at most 10% over the heap goal (Go's retained
 // memory goal), 1 MiB at a time with a yield between: a bounded rate.
 // The empty spans the sweep gave back to CPUs (mcache_return) are idle
 // memory too: when the page heap has no backed free pages left, they go
-// to it, and from there to the frame allocator.
+// to it, and from there to the frame allocator (heap_scavenge).
 static void scavenge(void)
 {
 	for (;;) {
@@ -851,8 +836,7 @@ static void scavenge(void)
 		}
 		if (backed <= keep || __atomic_load_n(&gc.excluded, __ATOMIC_RELAXED))
 			return;
-		u64 bytes = MIN(backed - keep, 1ul << 20);
-		if (!mheap_scavenge(bytes) && (!drain_returned(bytes) || !mheap_scavenge(bytes)))
+		if (!heap_scavenge(MIN(backed - keep, 1ul << 20)))
 			return;
 		thread_yield();
 	}

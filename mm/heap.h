@@ -94,7 +94,8 @@ void *gc_alloc_scan(size_t size);	// every word may be a pointer
 const char *gc_alloc_error(void);
 
 // heap_release_idle: every free heap page still backed by a frame gives
-// the frame back; returns the bytes released. The caller may wait for
+// the frame back, and so do the empty spans the sweep kept for the CPUs
+// that used them; returns the bytes released. The caller may wait for
 // other CPUs (TLB shootdowns).
 u64 heap_release_idle(void);
 // heap_reclaim: the frame allocator's reclaimer. Releases the idle pages;

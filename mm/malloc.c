@@ -74,14 +74,15 @@
 // CPU that last took it, if that was in the last cycle, else to the page
 // heap (Go always gives it to the page heap; see mcache_return).
 // Allocator tests without the collector reclaim through heap_test_free
-// and heap_test_collect (mm/heap_test.c), which run that same sweep. While the collector marks, every new object
-// is black: a span records where its allocation stood when it was first
-// cached during the cycle (blackfrom); markers count what it hands out
-// past that as marked, and its mark bits are set a word at a time when it
-// leaves the cache or at mark termination (one atomic per 64 objects, not
-// one per object as Go's gcmarknewobject). The allocating thread assists
-// (on the fast path for every ASSIST_BATCH bytes a CPU allocates, see
-// mallocgc); crossing heap.trigger starts a cycle (struct heap_collector).
+// and heap_test_collect (mm/heap_test.c), which run that same sweep.
+// While the collector marks, every new object is black: a span records
+// where its allocation stood when it was first cached during the cycle
+// (blackfrom); markers count what it hands out past that as marked, and
+// its mark bits are set a word at a time when it leaves the cache or at
+// mark termination (one atomic per 64 objects, not one per object as
+// Go's gcmarknewobject). The allocating thread assists (on the fast path
+// for every ASSIST_BATCH bytes a CPU allocates, see mallocgc); crossing
+// heap.trigger starts a cycle (struct heap_collector).
 //
 // Statistics cost nothing on the fast path: when an mcache takes a span
 // it counts all its free objects as allocated, and takes back the unused
@@ -702,7 +703,7 @@ static __attribute__((noinline)) void *mallocgc_slow(u64 size, const struct gc_t
 	// every span the page heap hands out.
 	u64 limit = __atomic_load_n(&heap.backed_limit, __ATOMIC_RELAXED), backed;
 	if (limit != UINT64_MAX && (backed = heap_backed_bytes()) > limit)
-		mheap_scavenge(backed - limit);
+		heap_scavenge(backed - limit);
 	if (gc) {
 		if (__atomic_load_n(&heap.marking, __ATOMIC_RELAXED))
 			gc->assist(size);
@@ -711,6 +712,27 @@ static __attribute__((noinline)) void *mallocgc_slow(u64 size, const struct gc_t
 	}
 	return x;
 }
+
+// A drain of returned spans runs with preemption disabled, so a stop of
+// the world waits for it: heap_scavenge drains this many pages at a time.
+#define DRAIN_BATCH_PAGES 16
+
+u64 heap_scavenge(u64 bytes)
+{
+	u64 done = mheap_scavenge(bytes);
+	while (done < bytes) {
+		u64 pages = MIN(MAX((bytes - done) >> HEAP_PAGE_SHIFT, 1ul), (u64)DRAIN_BATCH_PAGES);
+		preempt_disable();
+		u64 got = mcache_drain_returned(pages);
+		preempt_enable();
+		if (!got)
+			break;
+		done += mheap_scavenge(bytes - done);
+	}
+	return done;
+}
+
+u64 heap_release_idle(void) { return heap_scavenge(~0ull); }
 
 u64 heap_reclaim(u64 want)
 {

@@ -292,6 +292,10 @@ static inline struct mspan *span_of(u64 p)
 // mheap_scavenge: returns up to `bytes` of free backed pages' memory to
 // the frame allocator; how many bytes it released. Interrupts on.
 u64 mheap_scavenge(u64 bytes);
+// heap_scavenge: mheap_scavenge, and when the free pages fall short, the
+// empty spans given back to CPUs (mcache_return) go to the page heap and
+// are released too: all idle memory. Preemptible.
+u64 heap_scavenge(u64 bytes);
 // heap_backed_bytes: bytes of the heap range backed by frames (in use or
 // free and not yet released); a racy snapshot, no lock taken.
 u64 heap_backed_bytes(void);

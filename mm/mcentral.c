@@ -116,19 +116,18 @@ static void zero_span(struct mspan *s)
 static struct mspan *grow(struct mcentral *c, struct mspan **spare, const char **why)
 {
 	u64 npages = class_to_npages[spanclass_size(c->spanclass)];
-	u64 batch = __atomic_load_n(&c->unswept, __ATOMIC_RELAXED) ? 1 : GROW_BATCH_BYTES / (npages << HEAP_PAGE_SHIFT);
+	u64 batch = __atomic_load_n(&c->unswept, __ATOMIC_RELAXED) ? 1 : MAX(GROW_BATCH_BYTES / (npages << HEAP_PAGE_SHIFT), 1);
 	struct mspan *got[GROW_BATCH_MAX];
 	// Spans the sweep gave back to CPUs (mcache_return) are memory the
 	// heap has backed: when the page heap has too few backed free pages
 	// for this batch, as many as it lacks go back to it first, so that
 	// keeping them never makes the heap back more.
-	u64 want = npages * MAX(batch, 1);
 	if (mcache_returned_any()) {
 		u64 have = mheap_backed_free_pages();
-		if (have < want)
-			mcache_drain_returned(want - have);
+		if (have < npages * batch)
+			mcache_drain_returned(npages * batch - have);
 	}
-	u64 n = mheap_alloc_n(npages, MAX(batch, 1), got, why);
+	u64 n = mheap_alloc_n(npages, batch, got, why);
 	u64 ready = 0;
 	for (u64 i = 0; i < n; i++) {
 		if (!init_small(got[i], c->spanclass)) {

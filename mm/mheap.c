@@ -619,8 +619,6 @@ u64 mheap_scavenge(u64 bytes)
 	return done;
 }
 
-u64 heap_release_idle(void) { return mheap_scavenge(~0ull); }
-
 u64 mheap_backed_free_pages(void)
 {
 	spin_lock(&heap.lock);

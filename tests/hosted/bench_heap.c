@@ -14,8 +14,9 @@
 // count as Go's RunParallel does, so a thread that is held up does not
 // leave the others idle; then, with the timer stopped, each drops its
 // objects with heap_test_free and one collects them (heap_test_collect)
-// while the others wait off their CPU slots (worker_main). A round's time runs from the first thread's start to the last one's
-// end. Iteration counts grow as Go's do (run N=1, then aim 20% past
+// while the others wait off their CPU slots (worker_main). A round's
+// time runs from the first thread's start to the last one's end.
+// Iteration counts grow as Go's do (run N=1, then aim 20% past
 // -benchtime, at most 100x per step) until a run takes at least
 // -benchtime; that run is reported. ns/op is wall time per allocation of
 // all threads together (as with RunParallel), allocs/s the aggregate
