@@ -50,6 +50,7 @@ WORKLOADS = [
     ('ring K=1000000', ['ring', '1000000']),
     ('mark 256 MiB, chain', ['mark', 'chain']),
     ('mark 256 MiB, random', ['mark', 'random']),
+    ('mark 256 MiB, tree', ['mark', 'tree']),
 ]
 
 PROGRAMS = ['tricolor', 'go', 'boehm', 'glibc', 'jemalloc', 'mimalloc']

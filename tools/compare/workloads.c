@@ -14,8 +14,9 @@
 //	workloads gcbench                      Ellis, Kovac and Boehm's GCBench
 //	workloads churn SIZE THREADS           allocate and drop SIZE-byte objects
 //	workloads ring K                       K live 64-byte objects, replaced one at a time
-//	workloads mark chain|random            one full collection of 256 MiB of 64-byte
-//	                                       all-pointer nodes (collected peers only)
+//	workloads mark chain|random|tree       one full collection of 256 MiB of 64-byte
+//	                                       all-pointer nodes, or of a 16-byte-node
+//	                                       binary tree (collected peers only)
 //
 // Prints, for the timed workload only (setup and teardown excluded):
 //	time_ns N
@@ -431,17 +432,21 @@ static void ring(uint64_t k)
 //
 // MARK_HEAP of 64-byte nodes, every word a pointer, in a shuffled order:
 // in "chain" node i of that order refers to nodes i+1 .. i+8 (the graph of
-// the in-kernel BenchmarkMarkRate: marking chases pointers across the
-// whole heap, and Tricolor's marker keeps only a window of the chain
-// grey, so one CPU does nearly all of it: docs/PERFORMANCE.md); in
+// the in-kernel BenchmarkMarkRate/shuffled: marking chases pointers
+// across the whole heap, and Tricolor's marker keeps only a window of the
+// chain grey, so one CPU does nearly all of it: docs/PERFORMANCE.md); in
 // "random" the first word still refers to node i+1 (so every node is
 // reachable) and the other seven to random nodes (wide: every CPU can
-// mark). The graph is built with the collector held off; the time is
+// mark). "tree" is binary-trees' tree of depth MARK_TREE_DEPTH (that of
+// BenchmarkMarkRate/tree), built depth first (bottom_up), as programs
+// build their data: a subtree lies in the memory after its root. The
+// graph is built with the collector held off; the time is
 // that of MARK_CYCLES forced full collections after a first one, divided
 // by MARK_CYCLES.
 
 #define MARK_HEAP (256ul << 20)
 #define MARK_CYCLES 2
+#define MARK_TREE_DEPTH 23	// bottom_up's: 2^24 - 1 nodes of 16 bytes
 
 struct mnode {
 	struct mnode *p[8];
@@ -450,11 +455,13 @@ struct mnode {
 #if defined(PEER_TRICOLOR)
 GC_TYPE(mnode_type, struct mnode, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
 GC_ROOT(static struct mnode *mark_root);
+GC_ROOT(static struct node *tree_root);
 #define GC_OFF() gc_disable()
 #define GC_ON() gc_enable()
 #define GC_FULL() gc_collect()
 #elif defined(PEER_BOEHM)
 static struct mnode *mark_root;	// in the data segment, which Boehm scans
+static struct node *tree_root;
 #define GC_OFF() GC_disable()
 #define GC_ON() GC_enable()
 #define GC_FULL() GC_gcollect()
@@ -466,19 +473,15 @@ static uint64_t xorshift(uint64_t *x)
 	*x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
 	return *x;
 }
-#endif
 
-static void mark(const char *shape)
+// mark_build: the graph of shape (chain or random), reachable from
+// mark_root.
+static void mark_build(int wide)
 {
-#if defined(PEER_TRICOLOR) || defined(PEER_BOEHM)
-	int wide = !strcmp(shape, "random");
-	if (!wide && strcmp(shape, "chain"))
-		die("mark: chain or random");
 	uint64_t n = MARK_HEAP / sizeof(struct mnode), seed = 88172645463325252ull;
 	struct mnode **v = malloc(n * sizeof(*v));	// not scanned: collection is off
 	if (!v)
 		die("out of memory");
-	GC_OFF();
 	for (uint64_t i = 0; i < n; i++)
 		if (!(v[i] = NEW(mnode)))
 			die("out of memory");
@@ -493,6 +496,18 @@ static void mark(const char *shape)
 			SET(v[i]->p[k], v[wide && k ? xorshift(&seed) % n : (i + 1 + k) % n]);
 	SET(mark_root, v[0]);	// p[0] links every node in one cycle: all reachable
 	free(v);
+}
+
+static void mark(const char *shape)
+{
+	int wide = !strcmp(shape, "random"), tree = !strcmp(shape, "tree");
+	if (!wide && !tree && strcmp(shape, "chain"))
+		die("mark: chain, random or tree");
+	GC_OFF();
+	if (tree)
+		SET(tree_root, bottom_up(MARK_TREE_DEPTH));
+	else
+		mark_build(wide);
 	GC_ON();
 	GC_FULL();
 	pauses_begin();
@@ -501,19 +516,27 @@ static void mark(const char *shape)
 		GC_FULL();
 	uint64_t t = now_ns() - t0;
 	pauses_end();
-	uint64_t len = 0;
-	const struct mnode *x = mark_root;
-	do
-		x = x->p[0], len++;
-	while (x != mark_root && len <= n);
+	uint64_t len = 0, n = MARK_HEAP / sizeof(struct mnode);
+	if (tree) {
+		len = check(tree_root);
+		n = (2ull << MARK_TREE_DEPTH) - 1;
+	} else {
+		const struct mnode *x = mark_root;
+		do
+			x = x->p[0], len++;
+		while (x != mark_root && len <= n);
+	}
 	if (len != n)
 		die("mark: the graph changed");
 	printf("time_ns %lu\n", t / MARK_CYCLES);
+}
 #else
+static void mark(const char *shape)
+{
 	(void)shape;
 	die("mark: only the collected peers");
-#endif
 }
+#endif
 
 // ---- main
 
@@ -545,7 +568,7 @@ int main(int argc, char **argv)
 	GC_set_on_collection_event(on_event);
 #endif
 	if (argc < 2)
-		die("usage: workloads binary-trees DEPTH THREADS | gcbench | churn SIZE THREADS | ring K | mark chain|random");
+		die("usage: workloads binary-trees DEPTH THREADS | gcbench | churn SIZE THREADS | ring K | mark chain|random|tree");
 	const char *w = argv[1];
 	uint64_t a = argc > 2 ? strtoull(argv[2], NULL, 10) : 0, b = argc > 3 ? strtoull(argv[3], NULL, 10) : 1;
 	if (b < 1 || b > 8)

@@ -5,7 +5,7 @@
 // on the other side. The STW pauses come from GODEBUG=gctrace=1, which
 // compare.py parses (max_pause_ns is -1 here).
 //
-//	workloads binary-trees DEPTH THREADS | gcbench | churn SIZE THREADS | ring K | mark chain|random
+//	workloads binary-trees DEPTH THREADS | gcbench | churn SIZE THREADS | ring K | mark chain|random|tree
 package main
 
 import (
@@ -199,14 +199,10 @@ func xorshift(x *uint64) uint64 {
 	return *x
 }
 
-func mark(shape string) (time.Duration, uint32) {
-	wide := shape == "random"
-	if !wide && shape != "chain" {
-		die("mark: chain or random")
-	}
+// markBuild: the graph of shape chain or random, reachable from markRoot.
+func markBuild(wide bool) {
 	n := uint64(markHeap / 64)
 	seed := uint64(88172645463325252)
-	old := debug.SetGCPercent(-1) // the collector held off while building
 	v := make([]*mnode, n)
 	for i := range v {
 		v[i] = new(mnode)
@@ -225,7 +221,32 @@ func mark(shape string) (time.Duration, uint32) {
 		}
 	}
 	markRoot = v[0]
-	v = nil
+}
+
+// markTree: binary-trees' tree of depth markTreeDepth (2^24 - 1 nodes of
+// 16 bytes), built depth first as workloads.c's is.
+var treeRoot *node
+
+const markTreeDepth = 23
+
+func countNodes(n *node) uint64 {
+	if n.l == nil {
+		return 1
+	}
+	return 1 + countNodes(n.l) + countNodes(n.r)
+}
+
+func mark(shape string) (time.Duration, uint32) {
+	wide, tree := shape == "random", shape == "tree"
+	if !wide && !tree && shape != "chain" {
+		die("mark: chain, random or tree")
+	}
+	old := debug.SetGCPercent(-1) // the collector held off while building
+	if tree {
+		treeRoot = bottomUp(markTreeDepth)
+	} else {
+		markBuild(wide)
+	}
 	debug.SetGCPercent(old)
 	runtime.GC()
 	var ms0, ms1 runtime.MemStats
@@ -236,11 +257,15 @@ func mark(shape string) (time.Duration, uint32) {
 	}
 	t := time.Since(t0)
 	runtime.ReadMemStats(&ms1)
-	length, x := uint64(0), markRoot
-	for {
-		x, length = x.p[0], length+1
-		if x == markRoot || length > n {
-			break
+	n, length := uint64(markHeap/64), uint64(0)
+	if tree {
+		n, length = uint64(2)<<markTreeDepth-1, countNodes(treeRoot)
+	} else {
+		for x := markRoot; ; {
+			x, length = x.p[0], length+1
+			if x == markRoot || length > n {
+				break
+			}
 		}
 	}
 	if length != n {
@@ -281,7 +306,7 @@ func arg(i int, def int) int {
 
 func main() {
 	if len(os.Args) < 2 {
-		die("usage: workloads binary-trees DEPTH THREADS | gcbench | churn SIZE THREADS | ring K | mark chain|random")
+		die("usage: workloads binary-trees DEPTH THREADS | gcbench | churn SIZE THREADS | ring K | mark chain|random|tree")
 	}
 	if os.Args[1] == "mark" && len(os.Args) > 2 {
 		t, cycles := mark(os.Args[2])
