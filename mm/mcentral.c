@@ -177,6 +177,26 @@ static void put_cached(struct mcentral *c, struct mspan *s, bool stale)
 		list_push_back(partial ? partial_swept(c) : full_swept(c), &s->link);
 }
 
+// prefetch_spares: next, the spare the refill after this one takes, and
+// the one after it. Spares were swept since this CPU last used them,
+// mostly by another CPU (the sweeper, an allocating thread sweeping on
+// demand): their structs and bitmaps are in that CPU's cache. Taken cold,
+// the loads of cache_next and of the alloc-bit word cost two transfers a
+// refill: 16.7 ns an object of two threads' 1024 B allocation against
+// 2.7 with one (perf). So each refill prefetches the bit word of the
+// next spare, whose struct the previous refill prefetched, and the
+// struct of the one after. Both belong to this CPU's cache: no race.
+static void prefetch_spares(struct mspan *next)
+{
+	if (!next)
+		return;
+	if (next->allocbits)
+		__builtin_prefetch(&next->allocbits[next->freeindex / 64]);
+	struct mspan *after = next->cache_next;
+	for (u64 line = 0; after && line < sizeof(*after); line += 64)	// its 3 lines
+		__builtin_prefetch((char *)after + line);
+}
+
 // mcentral_cache_span: a swept span with free objects; failing that, the
 // class's unswept spans are swept one by one until one has some, which
 // it keeps (Go's sweep on demand, bounded as above); failing that, a new
@@ -186,6 +206,7 @@ struct mspan *mcentral_cache_span(struct mcentral *c, struct mspan **spare, cons
 	struct mspan *s = *spare;
 	if (s) {
 		*spare = s->cache_next;
+		prefetch_spares(*spare);
 		zero_span(s);
 		cache_from_freeindex(s);
 		return s;

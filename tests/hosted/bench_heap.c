@@ -22,15 +22,17 @@
 // all threads together (as with RunParallel), allocs/s the aggregate
 // rate; single-thread benchmarks report both too, for the ratio.
 //
-// Two "# machine:" comment lines, before and after, say how fast this
-// machine ran a dependent add and how well two threads of it scaled at
-// that moment: on a shared VM both drift, and results mean little without.
+// "# machine" comment lines, before and after, say how fast this machine
+// ran a dependent add and cleared memory, and how well two threads of it
+// scaled at each, at that moment: on a shared VM all of it drifts, and
+// results mean little without.
 
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "kernel/glob.h"
@@ -280,35 +282,75 @@ static u64 run_n(const struct bench *b, u64 n, unsigned threads, u64 *failed)
 
 // ---- how fast the machine is right now
 
-struct adds {
-	unsigned cpu;		// host CPU to run on
+// A probe of the machine: fn runs on host CPU p->cpu and times itself.
+struct probe {
+	unsigned cpu;
 	u64 ns;
 };
 
 static void *dependent_adds(void *arg)
 {
-	struct adds *a = arg;
-	pin_to_host_cpu(a->cpu);
+	struct probe *p = arg;
+	pin_to_host_cpu(p->cpu);
 	u64 x = 0, t0 = nanotime();
 	for (u64 i = 0; i < 100000000; i++)
 		__asm__ volatile("add $1, %0" : "+r"(x));
-	a->ns = nanotime() - t0;
+	p->ns = nanotime() - t0;
 	return NULL;
 }
 
-// machine_comment: 1e8 dependent adds on one thread, then on two at
-// once; prints the time per add and the scaling of two threads.
+// Clearing a round's worth of memory (BATCH_BYTES) a KiB at a time, as
+// the allocator zeroes reused spans: a throughput-bound probe, where
+// dependent adds are latency-bound. On this VM the two scale apart from
+// run to run (adds 0.95-2.06x, clearing 1.33-2.23x within one hour:
+// PERFORMANCE.md), so a two-thread ratio is read against both.
+#define CLEAR_PIECE 1024
+#define CLEAR_PASSES 100
+static void *clear_pieces(void *arg)
+{
+	struct probe *p = arg;
+	pin_to_host_cpu(p->cpu);
+	char *buf = malloc(BATCH_BYTES);
+	if (!buf)
+		panic("bench: no memory for the machine probe");
+	memset(buf, 1, BATCH_BYTES);	// faulted in, untimed
+	u64 t0 = nanotime();
+	for (int pass = 0; pass < CLEAR_PASSES; pass++)
+		for (u64 off = 0; off < BATCH_BYTES; off += CLEAR_PIECE) {
+			memset(buf + off, 0, CLEAR_PIECE);
+			__asm__ volatile("" : : "r"(buf + off) : "memory");	// each clear happens
+		}
+	p->ns = nanotime() - t0;
+	free(buf);
+	return NULL;
+}
+
+// one_then_two: fn on one thread, then on two at once (host CPUs 0 and
+// 1); *one_ns is the first's time, the result the two threads' scaling.
+static double one_then_two(void *(*fn)(void *), u64 *one_ns)
+{
+	struct probe one = {0, 0}, two[2] = {{0, 0}, {1, 0}};
+	fn(&one);
+	pthread_t th;
+	if (pthread_create(&th, NULL, fn, &two[1]) != 0)
+		panic("bench: pthread_create failed");
+	fn(&two[0]);
+	pthread_join(th, NULL);
+	*one_ns = one.ns;
+	return 2.0 * one.ns / (double)MAX(two[0].ns, two[1].ns);
+}
+
+// machine_comment: how fast one thread runs dependent adds and clears
+// memory right now, and how both scale on two threads.
 static void machine_comment(const char *when)
 {
-	struct adds one = {0, 0}, two[2] = {{0, 0}, {1, 0}};
-	dependent_adds(&one);
-	pthread_t th;
-	if (pthread_create(&th, NULL, dependent_adds, &two[1]) != 0)
-		panic("bench: pthread_create failed");
-	dependent_adds(&two[0]);
-	pthread_join(th, NULL);
+	u64 add_ns, clear_ns;
+	double adds = one_then_two(dependent_adds, &add_ns), clears = one_then_two(clear_pieces, &clear_ns);
 	printf("# machine %s: a dependent add takes %.3f ns (about %.2f GHz); two threads at once run %.2fx "
-	       "one\n", when, one.ns / 1e8, 1e8 / one.ns, 2.0 * one.ns / (double)MAX(two[0].ns, two[1].ns));
+	       "one\n", when, add_ns / 1e8, 1e8 / add_ns, adds);
+	printf("# machine %s: clearing %lu KiB %d bytes at a time takes %.1f ns a piece; two threads at once run "
+	       "%.2fx one\n", when, BATCH_BYTES >> 10, CLEAR_PIECE,
+	       clear_ns / (double)(CLEAR_PASSES * (BATCH_BYTES / CLEAR_PIECE)), clears);
 }
 
 // ---- Go's runner and output format
