@@ -1080,14 +1080,10 @@ u64 mcache_drain_returned(u64 pages)
 		u64 left[USED_WORDS];
 		returned_classes(c, left);
 		for (int sc; freed < pages && (sc = take_class(left)) >= 0;) {
-			struct mcentral *central = &heap.central[sc];
 			for (struct mspan *s; freed < pages && (s = pop_returned(c, (u8)sc, false));) {
 				freed += s->npages;
 				span_unreturn(s);
-				spin_lock(&central->lock);
-				central->nspans--;
-				spin_unlock(&central->lock);
-				mheap_free(s);
+				mcentral_free(&heap.central[sc], s);
 			}
 		}
 	}

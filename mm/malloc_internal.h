@@ -429,6 +429,9 @@ struct mspan *mcentral_cache_span(struct mcentral *c, struct mspan **spare, cons
 // put there, or NULL. Onto the swept sets, or with stale (cached before
 // sweepgen last moved, so still to sweep) the unswept ones.
 struct mspan *mcentral_uncache_chain(struct mcentral *c, struct mspan *s, bool stale);
+// mcentral_free: s, of c's class and on none of its lists, leaves the
+// class for the page heap.
+void mcentral_free(struct mcentral *c, struct mspan *s);
 void span_refill_cache(struct mspan *s, u32 from);
 // mcentral_add_large: a new large object span joins its class's swept set.
 void mcentral_add_large(struct mspan *s);

@@ -324,22 +324,24 @@ bool heap_sweep_one(void)
 static bool put_swept(struct mcentral *c, struct mspan *s, u32 live, bool keep)
 {
 	bool take = keep && live < s->nelems;
-	if (!take && live == 0 && mcache_return(s)) {
-		__atomic_fetch_sub(&heap.unswept, 1, __ATOMIC_RELAXED);
-		return false;
-	}
-	if (!take) {	// (a kept span is on no list: the class lock is not needed)
+	if (!take && live == 0) {
+		if (!mcache_return(s))
+			mcentral_free(c, s);
+	} else if (!take) {	// (a kept span is on no list: the class lock is not needed)
 		spin_lock(&c->lock);
-		if (live == 0)
-			c->nspans--;
-		else
-			list_push_back(live < s->nelems ? partial_swept(c) : full_swept(c), &s->link);
+		list_push_back(live < s->nelems ? partial_swept(c) : full_swept(c), &s->link);
 		spin_unlock(&c->lock);
 	}
 	__atomic_fetch_sub(&heap.unswept, 1, __ATOMIC_RELAXED);
-	if (!take && live == 0)
-		mheap_free(s);
 	return take;
+}
+
+void mcentral_free(struct mcentral *c, struct mspan *s)
+{
+	spin_lock(&c->lock);
+	c->nspans--;
+	spin_unlock(&c->lock);
+	mheap_free(s);
 }
 
 static void clobber(u64 p, u64 bytes)
